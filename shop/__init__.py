@@ -1,0 +1,103 @@
+"""The shop: `create_app()` is the only place an app is built."""
+import logging
+import sys
+
+from dotenv import load_dotenv
+from flask import Flask
+
+from shop import config as settings
+from shop.extensions import cache, celery_init_app, csrf, db, login_manager, mail, migrate
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app from the environment, with `config` overriding it (tests pass TEST_SETTINGS)."""
+    load_dotenv()
+    app = Flask(__name__, instance_path=str(settings.INSTANCE_DIR))
+    configure(app, config)
+    configure_logging(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_tasks()
+    register_cli(app)
+    register_errorhandlers(app)
+    register_template_helpers(app)
+    return app
+
+
+def configure(app: Flask, overrides: dict | None) -> None:
+    app.config.update(settings.settings_from_env())
+    app.config.update(overrides or {})
+    settings.finalize(app.config)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
+        settings.INSTANCE_DIR.mkdir(exist_ok=True)
+
+
+def configure_logging(app: Flask) -> None:
+    root = logging.getLogger()
+    if not any(getattr(h, "_shop", False) for h in root.handlers):
+        handler = logging.StreamHandler(sys.stdout)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+        handler._shop = True
+        root.addHandler(handler)
+    root.setLevel(logging.INFO)
+
+
+def register_extensions(app: Flask) -> None:
+    db.init_app(app)
+    import_models()
+    migrate.init_app(app, db, render_as_batch=True)
+    cache.init_app(app)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    mail.init_app(app)
+    celery_init_app(app)
+
+
+def import_models() -> None:
+    # Every model must be known to the metadata before migrations compare it with the database.
+    import shop.accounts.models  # noqa: F401
+    import shop.catalog.models  # noqa: F401
+    import shop.orders.models  # noqa: F401
+    import shop.payments.models  # noqa: F401
+
+
+def register_blueprints(app: Flask) -> None:
+    from shop.accounts.views import bp as accounts_bp
+    from shop.cart.views import bp as cart_bp
+    from shop.catalog.views import bp as catalog_bp
+    from shop.checkout.views import bp as checkout_bp
+    from shop.dashboard.views import bp as dashboard_bp
+    from shop.orders.views import bp as orders_bp
+    from shop.payments.views import bp as payments_bp
+
+    for bp in (catalog_bp, accounts_bp, cart_bp, checkout_bp, orders_bp, payments_bp, dashboard_bp):
+        app.register_blueprint(bp)
+    if app.config["MIDTRANS_EMULATOR"]:
+        from shop.emulator import register_emulator
+
+        register_emulator(app)
+
+
+def register_tasks() -> None:
+    # Importing the modules registers their shared tasks with the Celery app.
+    import shop.payments.tasks  # noqa: F401
+
+
+def register_cli(app: Flask) -> None:
+    from shop.cli import shop_cli
+    from shop.payments.cli import midtrans_cli
+
+    app.cli.add_command(shop_cli)
+    app.cli.add_command(midtrans_cli)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from shop.errors import register
+
+    register(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from shop.formatting import register
+
+    register(app)

@@ -1,0 +1,172 @@
+"""Settings read from the environment (and `.env`, loaded by `create_app`).
+
+The embedded default -- nothing set at all -- runs the whole shop: a SQLite file under
+`instance/`, tasks run in-process, a local cache, and the bundled Midtrans emulator.
+Nothing here runs at import time: `create_app` calls `settings_from_env()` then `finalize()`.
+"""
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
+
+# Keys the emulator accepts; they only ever authenticate against our own emulator.
+EMULATOR_SERVER_KEY = "SB-Mid-server-emulator"
+EMULATOR_CLIENT_KEY = "SB-Mid-client-emulator"
+EMULATOR_PREFIX = "/_emulator/midtrans"
+
+# Settings that must be given explicitly when SHOP_PRODUCTION is on.
+REQUIRED_IN_PRODUCTION = (
+    "SECRET_KEY", "DATABASE_URL", "BASE_URL", "REDIS_URL",
+    "MIDTRANS_SERVER_KEY", "MIDTRANS_CLIENT_KEY",
+)
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or contradicts another one."""
+
+
+def _bool(value: str | None, default: bool = False) -> bool:
+    if value is None or value.strip() == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _database_url(url: str) -> str:
+    if not url:
+        return f"sqlite:///{INSTANCE_DIR / 'shop.db'}"
+    # Heroku-style URLs say postgres://; SQLAlchemy wants the psycopg 3 driver named.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def settings_from_env(env: Mapping[str, str] = os.environ) -> dict:
+    """Read every setting the shop knows from `env`."""
+    get = lambda name, default="": (env.get(name) or default).strip()  # noqa: E731
+    return {
+        "SHOP_PRODUCTION": _bool(env.get("SHOP_PRODUCTION")),
+        "SECRET_KEY": get("SECRET_KEY"),
+        "BASE_URL": get("BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+        "SQLALCHEMY_DATABASE_URI": _database_url(get("DATABASE_URL")),
+        "REDIS_URL": get("REDIS_URL"),
+        "CELERY_BROKER_URL": get("CELERY_BROKER_URL"),
+        "MIDTRANS_SERVER_KEY": get("MIDTRANS_SERVER_KEY"),
+        "MIDTRANS_CLIENT_KEY": get("MIDTRANS_CLIENT_KEY"),
+        "MIDTRANS_IS_PRODUCTION": _bool(env.get("MIDTRANS_IS_PRODUCTION")),
+        "MIDTRANS_API_BASE_URL": get("MIDTRANS_API_BASE_URL").rstrip("/"),
+        "MIDTRANS_SNAP_BASE_URL": get("MIDTRANS_SNAP_BASE_URL").rstrip("/"),
+        "MIDTRANS_EMULATOR": _bool(env.get("MIDTRANS_EMULATOR")) if get("MIDTRANS_EMULATOR") else None,
+        "MIDTRANS_VERIFY_STATUS": _bool(env.get("MIDTRANS_VERIFY_STATUS"), True),
+        "MIDTRANS_CONNECT_TIMEOUT": float(get("MIDTRANS_CONNECT_TIMEOUT", "3.05")),
+        "MIDTRANS_READ_TIMEOUT": float(get("MIDTRANS_READ_TIMEOUT", "10")),
+        "MIDTRANS_MAX_RETRIES": int(get("MIDTRANS_MAX_RETRIES", "3")),
+        "MIDTRANS_BACKOFF_SECONDS": float(get("MIDTRANS_BACKOFF_SECONDS", "0.5")),
+        "PAYMENT_EXPIRY_MINUTES": int(get("PAYMENT_EXPIRY_MINUTES", str(24 * 60))),
+        "CACHE_DEFAULT_TIMEOUT": int(get("CACHE_DEFAULT_TIMEOUT", "300")),
+        "MAIL_SERVER": get("MAIL_SERVER"),
+        "MAIL_PORT": int(get("MAIL_PORT", "25")),
+        "MAIL_USE_TLS": _bool(env.get("MAIL_USE_TLS")),
+        "MAIL_USE_SSL": _bool(env.get("MAIL_USE_SSL")),
+        "MAIL_USERNAME": get("MAIL_USERNAME") or None,
+        "MAIL_PASSWORD": get("MAIL_PASSWORD") or None,
+        "MAIL_DEFAULT_SENDER": get("MAIL_DEFAULT_SENDER", "Toko Kita <toko@localhost>"),
+    }
+
+
+# Overrides for the test suite: a test database, no mail, tasks inline, a fake Midtrans.
+TEST_SETTINGS = {
+    "TESTING": True,
+    "SHOP_PRODUCTION": False,
+    "SECRET_KEY": "test-secret",
+    "SQLALCHEMY_DATABASE_URI": os.environ.get("TEST_DATABASE_URL", "sqlite://"),
+    "REDIS_URL": "",
+    "CELERY_BROKER_URL": "",
+    "WTF_CSRF_ENABLED": False,
+    "MAIL_SERVER": "",
+    "MIDTRANS_SERVER_KEY": "SB-Mid-server-test",
+    "MIDTRANS_CLIENT_KEY": "SB-Mid-client-test",
+    "MIDTRANS_EMULATOR": False,
+    "MIDTRANS_VERIFY_STATUS": False,
+    "MIDTRANS_API_BASE_URL": "http://127.0.0.1:9",
+    "MIDTRANS_SNAP_BASE_URL": "http://127.0.0.1:9/snap/v1",
+    "MIDTRANS_MAX_RETRIES": 2,
+    "MIDTRANS_BACKOFF_SECONDS": 0.0,
+    "MIDTRANS_READ_TIMEOUT": 2.0,
+    "BASE_URL": "http://shop.test",
+}
+
+
+def finalize(config: dict) -> None:
+    """Derive the settings that depend on others, and refuse unsafe production set-ups."""
+    production = config["SHOP_PRODUCTION"]
+    if production:
+        _require_production_secrets(config)
+    if config["MIDTRANS_EMULATOR"] is None:
+        config["MIDTRANS_EMULATOR"] = not production and not config["MIDTRANS_SERVER_KEY"]
+    if config["MIDTRANS_EMULATOR"]:
+        _use_emulator(config)
+    config["SECRET_KEY"] = config["SECRET_KEY"] or "dev-only-not-secret"
+    _derive_infrastructure(config)
+    config.setdefault("MAX_CONTENT_LENGTH", 1024 * 1024)
+    config.setdefault("WTF_CSRF_TIME_LIMIT", None)
+    config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
+                  SESSION_COOKIE_SECURE=production, REMEMBER_COOKIE_SECURE=production,
+                  REMEMBER_COOKIE_HTTPONLY=True)
+
+
+def _require_production_secrets(config: dict) -> None:
+    missing = [name for name in REQUIRED_IN_PRODUCTION if not os.environ.get(name, "").strip()]
+    if missing:
+        raise ConfigError("SHOP_PRODUCTION is on but these settings are missing: " + ", ".join(missing))
+    if config["MIDTRANS_EMULATOR"]:
+        raise ConfigError("MIDTRANS_EMULATOR cannot be on when SHOP_PRODUCTION is on")
+
+
+def _use_emulator(config: dict) -> None:
+    """Point the Midtrans client at the bundled emulator, mounted on this app."""
+    root = config["BASE_URL"] + EMULATOR_PREFIX
+    config["MIDTRANS_SERVER_KEY"] = config["MIDTRANS_SERVER_KEY"] or EMULATOR_SERVER_KEY
+    config["MIDTRANS_CLIENT_KEY"] = config["MIDTRANS_CLIENT_KEY"] or EMULATOR_CLIENT_KEY
+    config["MIDTRANS_API_BASE_URL"] = config["MIDTRANS_API_BASE_URL"] or root
+    config["MIDTRANS_SNAP_BASE_URL"] = config["MIDTRANS_SNAP_BASE_URL"] or root + "/snap/v1"
+
+
+def _derive_infrastructure(config: dict) -> None:
+    broker = config["CELERY_BROKER_URL"] or config["REDIS_URL"]
+    config["CELERY"] = celery_settings(broker, config["REDIS_URL"])
+    redis_url = config["REDIS_URL"]
+    config.setdefault("CACHE_TYPE", "RedisCache" if redis_url else "SimpleCache")
+    config.setdefault("CACHE_REDIS_URL", redis_url or None)
+    config.setdefault("CACHE_KEY_PREFIX", "shop:")
+    # Without a mail server the e-mail is written to the log instead of sent.
+    config["MAIL_SUPPRESS_SEND"] = config.get("TESTING", False) or not config["MAIL_SERVER"]
+    config["MAIL_SERVER"] = config["MAIL_SERVER"] or "localhost"
+
+
+def celery_settings(broker: str, redis_url: str) -> dict:
+    """Celery settings; without a broker, tasks run inline in the calling process."""
+    settings = {
+        "broker_url": broker or "memory://",
+        "result_backend": None,
+        "task_ignore_result": True,
+        "task_always_eager": not broker,
+        "task_eager_propagates": False,
+        "task_serializer": "json",
+        "accept_content": ["json"],
+        # A task is acknowledged only after it finished, so a crashed worker's task is redelivered.
+        "task_acks_late": True,
+        # A worker killed mid-task (OOM, SIGKILL) puts the message back instead of dropping it.
+        "task_reject_on_worker_lost": True,
+        # One message at a time per process: a crash can only ever strand the one in hand.
+        "worker_prefetch_multiplier": 1,
+        # Longer than the longest countdown we schedule, or Redis redelivers a waiting task early.
+        "broker_transport_options": {"visibility_timeout": 2 * 60 * 60},
+        # A hung task is stopped instead of blocking a worker process for ever.
+        "task_soft_time_limit": 60,
+        "task_time_limit": 90,
+        "broker_connection_retry_on_startup": True,
+        "timezone": "UTC",
+    }
+    return settings

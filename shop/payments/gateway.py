@@ -1,0 +1,231 @@
+"""The only module that talks HTTP to Midtrans or checks Midtrans signatures.
+
+midtransclient has no timeout and no retry (a stalled server would hang the caller for
+ever), so every call goes through `_call`: a requests session with connect/read timeouts,
+bounded retries with exponential backoff and jitter on timeouts, connection errors,
+HTTP 5xx and 429 -- never on another 4xx -- and errors sorted into the categories below.
+"""
+import hashlib
+import hmac
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import midtransclient
+import requests
+from flask import current_app
+from midtransclient.error_midtrans import JSONDecodeError, MidtransAPIError
+
+log = logging.getLogger(__name__)
+
+NOTIFICATION_PATH = "/api/midtrans/notification"
+SIGNED_FIELDS = ("order_id", "status_code", "gross_amount")
+
+
+class MidtransError(Exception):
+    """Base of every error from talking to Midtrans."""
+
+    category = "error"
+
+    def __init__(self, message: str, messages: list[str] | None = None, http_status: int | None = None):
+        super().__init__(message)
+        self.messages = messages or []
+        self.http_status = http_status
+
+
+class MidtransUnavailable(MidtransError):
+    """Midtrans did not answer in time, or answered 5xx / 429, after every retry."""
+
+    category = "unavailable"
+
+
+class MidtransRejected(MidtransError):
+    """Midtrans refused the request (4xx); `messages` holds its own explanation."""
+
+    category = "rejected"
+
+
+class MidtransAuthError(MidtransRejected):
+    """Midtrans refused our server key (401): wrong key or wrong environment."""
+
+    category = "auth"
+
+
+class MidtransNotFound(MidtransError):
+    """Midtrans knows no such transaction (for Snap: the shopper has not picked a method yet)."""
+
+    category = "not_found"
+
+
+@dataclass(frozen=True)
+class SnapTransaction:
+    token: str
+    redirect_url: str
+
+
+class TimeoutSession(requests.Session):
+    """A requests session that always sends a (connect, read) timeout."""
+
+    def __init__(self, timeout: tuple[float, float]):
+        super().__init__()
+        self.timeout = timeout
+
+    def request(self, method, url, **kwargs):
+        kwargs.setdefault("timeout", self.timeout)
+        return super().request(method, url, **kwargs)
+
+
+# --- signatures -------------------------------------------------------------------------
+
+def compute_signature(order_id: str, status_code: str, gross_amount: str, server_key: str) -> str:
+    """SHA512(order_id + status_code + gross_amount + server_key), lowercase hex."""
+    raw = f"{order_id}{status_code}{gross_amount}{server_key}".encode()
+    return hashlib.sha512(raw).hexdigest()
+
+
+def signature_is_valid(body: dict, server_key: str | None = None) -> bool:
+    """Check `signature_key` over the signed fields exactly as they were received."""
+    key = server_key or current_app.config["MIDTRANS_SERVER_KEY"]
+    fields = [body.get(name) for name in SIGNED_FIELDS]
+    given = body.get("signature_key")
+    if not all(isinstance(v, str) for v in fields) or not isinstance(given, str):
+        return False
+    expected = compute_signature(*fields, key)
+    return hmac.compare_digest(expected.encode(), given.encode("utf-8", "replace"))
+
+
+def sign(body: dict, server_key: str | None = None) -> dict:
+    """Return a copy of `body` with a correct `signature_key` (emulator, CLI, tests)."""
+    key = server_key or current_app.config["MIDTRANS_SERVER_KEY"]
+    signed = dict(body)
+    signed["signature_key"] = compute_signature(*(str(body[n]) for n in SIGNED_FIELDS), key)
+    return signed
+
+
+# --- API calls --------------------------------------------------------------------------
+
+def notification_url() -> str:
+    return current_app.config["BASE_URL"] + NOTIFICATION_PATH
+
+
+def create_snap_transaction(payload: dict) -> SnapTransaction:
+    """Create a Snap transaction; our notification URL goes in X-Override-Notification."""
+    snap = midtransclient.Snap(**_client_kwargs())
+    snap.api_config.custom_headers = {"X-Override-Notification": notification_url()}
+    _point_at_configured_urls(snap)
+    response = _call("snap.create", payload["transaction_details"]["order_id"],
+                     lambda: snap.create_transaction(payload))
+    return SnapTransaction(token=response["token"], redirect_url=response["redirect_url"])
+
+
+def get_status(transaction_or_order_id: str) -> dict:
+    """GET /v2/{id}/status; raises MidtransNotFound for Midtrans's 404 (body or HTTP)."""
+    core = _core_api()
+    return _call("status", transaction_or_order_id, lambda: core.transactions.status(transaction_or_order_id))
+
+
+def cancel(transaction_or_order_id: str) -> dict:
+    """POST /v2/{id}/cancel."""
+    core = _core_api()
+    return _call("cancel", transaction_or_order_id, lambda: core.transactions.cancel(transaction_or_order_id))
+
+
+def expire(transaction_or_order_id: str) -> dict:
+    """POST /v2/{id}/expire (Midtrans answers body status_code 407 on success)."""
+    core = _core_api()
+    return _call("expire", transaction_or_order_id, lambda: core.transactions.expire(transaction_or_order_id))
+
+
+def _client_kwargs() -> dict:
+    config = current_app.config
+    return {
+        "is_production": config["MIDTRANS_IS_PRODUCTION"],
+        "server_key": config["MIDTRANS_SERVER_KEY"],
+        "client_key": config["MIDTRANS_CLIENT_KEY"],
+    }
+
+
+def _core_api() -> midtransclient.CoreApi:
+    core = midtransclient.CoreApi(**_client_kwargs())
+    # A fresh dict: clients built without one share a single default dict.
+    core.api_config.custom_headers = {}
+    _point_at_configured_urls(core)
+    return core
+
+
+def _point_at_configured_urls(client) -> None:
+    """Use the configured base URLs (emulator, test fake) and our timeout session."""
+    config = current_app.config
+    api_config = client.api_config
+    if config["MIDTRANS_API_BASE_URL"]:
+        api_config.CORE_SANDBOX_BASE_URL = api_config.CORE_PRODUCTION_BASE_URL = config["MIDTRANS_API_BASE_URL"]
+    if config["MIDTRANS_SNAP_BASE_URL"]:
+        api_config.SNAP_SANDBOX_BASE_URL = api_config.SNAP_PRODUCTION_BASE_URL = config["MIDTRANS_SNAP_BASE_URL"]
+    timeout = (config["MIDTRANS_CONNECT_TIMEOUT"], config["MIDTRANS_READ_TIMEOUT"])
+    client.http_client.http_client = TimeoutSession(timeout)
+
+
+def _call(action: str, ref: str, request: Callable[[], dict]) -> dict:
+    """Run `request` with bounded retries on transient failures; sort every error."""
+    config = current_app.config
+    attempts = 1 + max(0, config["MIDTRANS_MAX_RETRIES"])
+    for attempt in range(1, attempts + 1):
+        started = time.monotonic()
+        try:
+            response = request()
+        except Exception as exc:  # noqa: BLE001 -- sorted right below
+            error = classify(exc)
+            log.warning("midtrans %s ref=%s attempt=%d/%d failed category=%s in %.0fms: %s", action, ref,
+                        attempt, attempts, error.category, (time.monotonic() - started) * 1000, error)
+            if not isinstance(error, MidtransUnavailable) or attempt == attempts:
+                raise error from exc
+            _sleep_before_retry(attempt, config["MIDTRANS_BACKOFF_SECONDS"])
+        else:
+            log.info("midtrans %s ref=%s ok in %.0fms", action, ref, (time.monotonic() - started) * 1000)
+            return response
+    raise AssertionError("unreachable")
+
+
+def _sleep_before_retry(attempt: int, base: float) -> None:
+    # Exponential backoff with full jitter: spreads retries from many workers apart.
+    time.sleep(random.uniform(0, base * 2 ** (attempt - 1)))
+
+
+def classify(exc: Exception) -> MidtransError:
+    """Sort an exception from midtransclient/requests into one of our categories."""
+    if isinstance(exc, MidtransError):
+        return exc
+    if isinstance(exc, (requests.Timeout, requests.ConnectionError)):
+        return MidtransUnavailable(f"Midtrans unreachable: {type(exc).__name__}")
+    if isinstance(exc, JSONDecodeError):
+        return MidtransUnavailable("Midtrans answered with something that is not JSON")
+    if isinstance(exc, MidtransAPIError):
+        return _classify_api_error(exc)
+    if isinstance(exc, requests.RequestException):
+        return MidtransUnavailable(f"Midtrans request failed: {type(exc).__name__}")
+    raise exc
+
+
+def _classify_api_error(exc: MidtransAPIError) -> MidtransError:
+    body = exc.api_response_dict if isinstance(exc.api_response_dict, dict) else {}
+    http_status = exc.http_status_code or 0
+    body_status = _int_or_zero(body.get("status_code"))
+    messages = body.get("error_messages") or [body.get("status_message")] if body else []
+    messages = [str(m) for m in messages if m]
+    status = body_status if http_status < 400 else http_status
+    if status == 404 or body_status == 404:
+        return MidtransNotFound("Midtrans does not know this transaction", messages, http_status)
+    if status == 401:
+        return MidtransAuthError("Midtrans refused the server key", messages, http_status)
+    if status == 429 or status >= 500:
+        return MidtransUnavailable(f"Midtrans answered {status}", messages, http_status)
+    return MidtransRejected(f"Midtrans rejected the request ({status})", messages, http_status)
+
+
+def _int_or_zero(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0

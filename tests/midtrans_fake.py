@@ -1,0 +1,94 @@
+"""A scriptable fake of Midtrans's HTTP API on loopback, for tests of the gateway and tasks.
+
+Every request is recorded. Answers come from a per-route queue of scripted responses
+(`fake.script("POST", "/snap/v1/transactions", status, body)`), falling back to a default
+handler that behaves like a healthy Midtrans for what the fake knows (`fake.statuses`).
+"""
+import json
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Request, Response
+
+
+@dataclass
+class Recorded:
+    method: str
+    path: str
+    headers: dict
+    body: str
+
+    def json(self):
+        return json.loads(self.body) if self.body else None
+
+
+@dataclass
+class Scripted:
+    status: int
+    body: object
+    delay: float = 0.0
+    raw: bool = False  # body is sent as-is (e.g. an HTML error page)
+
+
+@dataclass
+class MidtransFake:
+    requests: list = field(default_factory=list)
+    statuses: dict = field(default_factory=dict)  # order or transaction id -> status body
+    scripts: dict = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    url: str = ""
+
+    def script(self, method: str, path: str, status: int, body, delay: float = 0.0, raw: bool = False):
+        with self.lock:
+            self.scripts.setdefault((method, path), []).append(Scripted(status, body, delay, raw))
+
+    def calls(self, method: str | None = None, path_prefix: str = "") -> list[Recorded]:
+        return [r for r in self.requests if (method is None or r.method == method) and r.path.startswith(path_prefix)]
+
+    def wsgi(self, environ, start_response):
+        request = Request(environ)
+        body = request.get_data(as_text=True)
+        with self.lock:
+            self.requests.append(Recorded(request.method, request.path, dict(request.headers), body))
+            queue = self.scripts.get((request.method, request.path))
+            scripted = queue.pop(0) if queue else None
+        if scripted is None:
+            scripted = self.default(request.method, request.path, body)
+        if scripted.delay:
+            time.sleep(scripted.delay)
+        payload = scripted.body if scripted.raw else json.dumps(scripted.body)
+        mimetype = "text/html" if scripted.raw else "application/json"
+        return Response(payload, status=scripted.status, mimetype=mimetype)(environ, start_response)
+
+    def default(self, method: str, path: str, body: str) -> Scripted:
+        if method == "POST" and path == "/snap/v1/transactions":
+            token = str(uuid.uuid4())
+            return Scripted(201, {"token": token, "redirect_url": f"{self.url}/snap/v3/redirection/{token}"})
+        if method == "GET" and path.startswith("/v2/") and path.endswith("/status"):
+            ident = path[len("/v2/"):-len("/status")]
+            found = self.statuses.get(ident)
+            if found is None:
+                return Scripted(404, {"status_code": "404", "status_message": "Transaction doesn't exist."})
+            return Scripted(200, found)
+        return Scripted(404, {"status_code": "404", "status_message": "The requested resource is not found"})
+
+
+class FakeServer:
+    """Runs a MidtransFake on 127.0.0.1 on a free port in a background thread."""
+
+    def __init__(self):
+        self.fake = MidtransFake()
+        self.server = make_server("127.0.0.1", 0, self.fake.wsgi, threaded=True)
+        self.fake.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> MidtransFake:
+        self.thread.start()
+        return self.fake
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.thread.join(timeout=5)

@@ -1,0 +1,44 @@
+"""The app factory, settings and the schema."""
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from shop import create_app
+from shop.config import ConfigError, settings_from_env
+from shop.extensions import db
+
+
+def test_models_and_migrations_agree(app):
+    diff = compare_metadata(MigrationContext.configure(db.session.connection()), db.metadata)
+    assert diff == []
+
+
+def test_embedded_default_needs_no_server(monkeypatch, tmp_path):
+    for name in ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "MIDTRANS_SERVER_KEY", "SHOP_PRODUCTION"):
+        monkeypatch.delenv(name, raising=False)
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'x.db'}"})
+    assert app.config["CACHE_TYPE"] == "SimpleCache"
+    assert app.config["CELERY"]["task_always_eager"] is True
+    assert app.config["MIDTRANS_EMULATOR"] is True
+    assert app.config["MIDTRANS_API_BASE_URL"].endswith("/_emulator/midtrans")
+
+
+def test_redis_url_switches_broker_and_cache(monkeypatch):
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/3")
+    app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    assert app.config["CACHE_TYPE"] == "RedisCache"
+    assert app.config["CELERY"]["broker_url"] == "redis://127.0.0.1:6379/3"
+    assert app.config["CELERY"]["task_always_eager"] is False
+
+
+def test_production_names_the_missing_secret(monkeypatch):
+    monkeypatch.setenv("SHOP_PRODUCTION", "1")
+    for name in ("SECRET_KEY", "MIDTRANS_SERVER_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(ConfigError, match="SECRET_KEY.*MIDTRANS_SERVER_KEY"):
+        create_app()
+
+
+def test_postgres_url_gets_the_psycopg_driver():
+    settings = settings_from_env({"DATABASE_URL": "postgres://u:p@db:5432/shop"})
+    assert settings["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u:p@db:5432/shop"
