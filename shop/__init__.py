@@ -67,10 +67,12 @@ def register_blueprints(app: Flask) -> None:
     from shop.catalog.views import bp as catalog_bp
     from shop.checkout.views import bp as checkout_bp
     from shop.dashboard.views import bp as dashboard_bp
+    from shop.health import bp as health_bp
     from shop.orders.views import bp as orders_bp
     from shop.payments.views import bp as payments_bp
 
-    for bp in (catalog_bp, accounts_bp, cart_bp, checkout_bp, orders_bp, payments_bp, dashboard_bp):
+    for bp in (catalog_bp, accounts_bp, cart_bp, checkout_bp, orders_bp, payments_bp, dashboard_bp,
+               health_bp):
         app.register_blueprint(bp)
     if app.config["MIDTRANS_EMULATOR"]:
         from shop.emulator import register_emulator
