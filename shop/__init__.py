@@ -21,6 +21,7 @@ def create_app(config: dict | None = None) -> Flask:
     register_cli(app)
     register_errorhandlers(app)
     register_template_helpers(app)
+    register_security(app)
     return app
 
 
@@ -101,5 +102,11 @@ def register_errorhandlers(app: Flask) -> None:
 
 def register_template_helpers(app: Flask) -> None:
     from shop.formatting import register
+
+    register(app)
+
+
+def register_security(app: Flask) -> None:
+    from shop.security import register
 
     register(app)
