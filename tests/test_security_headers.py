@@ -9,8 +9,8 @@ def test_responses_carry_security_headers(client):
     assert response.headers["X-Frame-Options"] == "DENY"
 
 
-def test_form_action_allows_the_snap_redirect(app, client):
-    app.config["MIDTRANS_SNAP_BASE_URL"] = "https://app.sandbox.midtrans.com/snap/v1"
+def test_form_action_allows_the_snap_redirect(app, client, monkeypatch):
+    monkeypatch.setitem(app.config, "MIDTRANS_SNAP_BASE_URL", "https://app.sandbox.midtrans.com/snap/v1")
     csp = client.get("/healthz").headers["Content-Security-Policy"]
     assert "form-action 'self' https://app.sandbox.midtrans.com;" in csp
 
