@@ -21,7 +21,7 @@ def checkout():
     form = ShippingForm(data={"name": current_user.name})
     if form.validate_on_submit():
         try:
-            payment = checkout_and_pay(current_user, cart.quantities, form.shipping())
+            payment = checkout_and_pay(current_user._get_current_object(), cart.quantities, form.shipping())
         except PaymentNotStarted as error:
             flash(str(error), "error")  # the cart is kept: the shopper can simply try again
         except CheckoutError as error:
