@@ -6,6 +6,7 @@ from dotenv import load_dotenv
 from flask import Flask
 
 from shop import config as settings
+from shop.accounts.login import configure_login
 from shop.extensions import cache, celery_init_app, csrf, db, login_manager, mail, migrate
 
 
@@ -50,6 +51,7 @@ def register_extensions(app: Flask) -> None:
     cache.init_app(app)
     csrf.init_app(app)
     login_manager.init_app(app)
+    configure_login(login_manager)
     mail.init_app(app)
     celery_init_app(app)
 

@@ -1,4 +1,6 @@
 """factory_boy factories; they flush, the test's transaction is rolled back afterwards."""
+import functools
+
 import factory
 from factory.alchemy import SQLAlchemyModelFactory
 
@@ -28,6 +30,7 @@ class UserFactory(Base):
     password_hash = factory.LazyFunction(lambda: _hashed(PASSWORD))
 
 
+@functools.cache  # one scrypt hash (~0.15 s) for the whole run, not one per user
 def _hashed(password: str) -> str:
     user = User()
     user.set_password(password)

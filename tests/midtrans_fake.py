@@ -83,7 +83,9 @@ class FakeServer:
         self.fake = MidtransFake()
         self.server = make_server("127.0.0.1", 0, self.fake.wsgi, threaded=True)
         self.fake.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        # A short poll interval: shutdown() waits up to one interval (the default is 0.5 s).
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.02},
+                                       daemon=True)
 
     def __enter__(self) -> MidtransFake:
         self.thread.start()

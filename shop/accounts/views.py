@@ -1,3 +1,62 @@
-from flask import Blueprint
+"""Register, log in, log out."""
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from shop.accounts import services
+from shop.accounts.forms import LoginForm, RegisterForm
+from shop.extensions import db
 
 bp = Blueprint("accounts", __name__)
+
+
+def safe_next(default: str) -> str:
+    """The `next` target if it stays on this site, else `default` (no open redirect)."""
+    target = request.args.get("next", "")
+    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return default
+
+
+@bp.route("/daftar", methods=["GET", "POST"])
+def register():
+    form = RegisterForm()
+    if form.validate_on_submit():
+        try:
+            user = services.register_user(form.email.data, form.name.data, form.password.data)
+        except services.AccountError as error:
+            db.session.rollback()
+            form.email.errors.append(str(error))
+        else:
+            db.session.commit()
+            login_user(user)
+            flash("Akun berhasil dibuat. Selamat berbelanja!", "success")
+            return redirect(safe_next(url_for("catalog.index")))
+    return render_template("accounts/register.html", form=form)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    form = LoginForm()
+    if form.validate_on_submit():
+        try:
+            user = services.authenticate(form.email.data, form.password.data)
+        except services.AccountError as error:
+            db.session.commit()  # keeps the failure count
+            flash(str(error), "error")
+        else:
+            db.session.commit()
+            login_user(user)
+            flash(f"Selamat datang, {user.name}.", "success")
+            return redirect(safe_next(url_for("catalog.index")))
+    return render_template("accounts/login.html", form=form)
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    services.end_sessions(current_user)
+    db.session.commit()
+    logout_user()
+    session.clear()
+    flash("Anda sudah keluar.", "success")
+    return redirect(url_for("catalog.index"))

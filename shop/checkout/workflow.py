@@ -1,0 +1,76 @@
+"""The checkout boundary shared by the web page and `flask shop place-order`: it commits.
+
+Two steps, one commit each: (1) reserve stock and record the order, commit -- no product row
+stays locked while Midtrans is called; (2) open the Snap transaction and record the payment,
+commit. If step 2 fails, one compensating transaction puts the stock back and removes the
+order and its lines, so nothing half-created is left behind.
+"""
+import logging
+
+from shop.accounts.models import User
+from shop.checkout import services
+from shop.checkout.services import CheckoutError, Shipping
+from shop.extensions import db
+from shop.payments.gateway import MidtransAuthError, MidtransError, MidtransRejected, MidtransUnavailable
+from shop.payments.models import Payment
+
+log = logging.getLogger(__name__)
+
+MESSAGE_UNAVAILABLE = ("Layanan pembayaran Midtrans sedang tidak dapat dihubungi. "
+                       "Silakan coba lagi beberapa saat lagi.")
+MESSAGE_AUTH = "Pembayaran sedang tidak tersedia. Silakan coba lagi nanti."
+MESSAGE_REJECTED = ("Pembayaran tidak dapat dibuat. Silakan coba lagi; "
+                    "jika masih gagal, hubungi kami.")
+
+
+class PaymentNotStarted(CheckoutError):
+    """Midtrans did not open a payment; `category` is the gateway's error category."""
+
+    def __init__(self, message: str, category: str):
+        super().__init__(message)
+        self.category = category
+
+
+def checkout_and_pay(user: User, items: dict[int, int], shipping: Shipping) -> Payment:
+    """Place an order and open its first Snap payment; raises CheckoutError, leaving nothing behind."""
+    try:
+        order = services.place_order(user, items, shipping)
+    except CheckoutError:
+        db.session.rollback()
+        raise
+    db.session.commit()
+    order_id = order.id
+    try:
+        payment = services.start_payment_attempt(order)
+        db.session.commit()
+    except Exception as error:
+        _abandon(order_id)
+        if isinstance(error, MidtransError):
+            raise PaymentNotStarted(payment_failure_message(error, order_id), error.category) from error
+        raise
+    return payment
+
+
+def _abandon(order_id: int) -> None:
+    db.session.rollback()
+    services.abandon_order(order_id)
+    db.session.commit()
+
+
+def payment_failure_message(error: MidtransError, order_id: int) -> str:
+    """Log a failed Snap call as loudly as it deserves; return what the shopper is told."""
+    if isinstance(error, MidtransAuthError):
+        log.critical("midtrans refused our server key (order=%s): check MIDTRANS_SERVER_KEY and "
+                     "MIDTRANS_IS_PRODUCTION; no shopper can pay until this is fixed. midtrans said: %s",
+                     order_id, error.messages)
+        return MESSAGE_AUTH
+    if isinstance(error, MidtransUnavailable):
+        log.error("midtrans unavailable for order=%s: %s %s", order_id, error, error.messages)
+        return MESSAGE_UNAVAILABLE
+    if isinstance(error, MidtransRejected):
+        log.error("midtrans rejected the payment of order=%s (HTTP %s): %s", order_id, error.http_status,
+                  error.messages)
+    else:
+        log.error("midtrans error for order=%s category=%s: %s %s", order_id, error.category, error,
+                  error.messages)
+    return MESSAGE_REJECTED

@@ -1,0 +1,103 @@
+"""The gateway against a fake Midtrans over real HTTP: what it sends, retries, error categories."""
+import base64
+
+import pytest
+
+from shop.payments import gateway
+from shop.payments.gateway import MidtransAuthError, MidtransNotFound, MidtransRejected, MidtransUnavailable
+from tests.midtrans_samples import sample
+
+SNAP_PATH = "/snap/v1/transactions"
+PAYLOAD = {
+    "transaction_details": {"order_id": "TK-1-1-abc123", "gross_amount": 170000},
+    "item_details": [{"id": "KOPI-1", "price": 85000, "quantity": 2, "name": "Kopi Gayo"}],
+}
+
+
+def test_snap_request_carries_basic_auth_json_and_our_notification_url(app, midtrans):
+    result = gateway.create_snap_transaction(PAYLOAD)
+    (call,) = midtrans.calls("POST", SNAP_PATH)
+    expected = base64.b64encode(b"SB-Mid-server-test:").decode()
+    assert call.headers["Authorization"] == f"Basic {expected}"
+    assert call.headers["Content-Type"] == "application/json"
+    assert call.headers["X-Override-Notification"] == "http://shop.test/api/midtrans/notification"
+    assert call.json() == PAYLOAD
+    assert result.redirect_url.endswith(result.token)
+
+
+@pytest.mark.parametrize("status, body, raw", [
+    (500, sample("api_snap_create_500"), False),
+    (503, {"error_messages": ["Service Unavailable"]}, False),
+    (429, {"status_code": "429", "status_message": "Rate limit exceeded"}, False),
+    (502, "<html><body><h1>502 Bad Gateway</h1></body></html>", True),
+])
+def test_transient_failures_are_retried(midtrans, status, body, raw):
+    midtrans.script("POST", SNAP_PATH, status, body, raw=raw)
+    result = gateway.create_snap_transaction(PAYLOAD)
+    assert len(midtrans.calls("POST", SNAP_PATH)) == 2
+    assert result.token
+
+
+def test_read_timeout_is_retried(app, midtrans, monkeypatch):
+    monkeypatch.setitem(app.config, "MIDTRANS_READ_TIMEOUT", 0.2)
+    midtrans.script("POST", SNAP_PATH, 201, sample("api_snap_create_201"), delay=0.6)
+    result = gateway.create_snap_transaction(PAYLOAD)
+    assert len(midtrans.calls("POST", SNAP_PATH)) == 2
+    assert result.token != sample("api_snap_create_201")["token"]  # the late answer was not used
+
+
+def test_gives_up_after_the_configured_retries(app, midtrans):
+    for _ in range(3):
+        midtrans.script("POST", SNAP_PATH, 503, {"error_messages": ["down"]})
+    with pytest.raises(MidtransUnavailable):
+        gateway.create_snap_transaction(PAYLOAD)
+    assert len(midtrans.calls("POST", SNAP_PATH)) == 1 + app.config["MIDTRANS_MAX_RETRIES"]
+
+
+def test_nothing_listening_is_unavailable(app):
+    # TEST_SETTINGS point at 127.0.0.1:9, where nothing answers.
+    with pytest.raises(MidtransUnavailable):
+        gateway.create_snap_transaction(PAYLOAD)
+
+
+@pytest.mark.parametrize("status, fixture, category", [
+    (400, "api_snap_create_400_validation", MidtransRejected),
+    (400, "api_snap_create_400_order_id_used", MidtransRejected),
+    (401, "api_snap_create_401", MidtransAuthError),
+])
+def test_client_errors_are_not_retried_and_keep_midtrans_messages(midtrans, status, fixture, category):
+    midtrans.script("POST", SNAP_PATH, status, sample(fixture))
+    with pytest.raises(category) as raised:
+        gateway.create_snap_transaction(PAYLOAD)
+    assert len(midtrans.calls("POST", SNAP_PATH)) == 1
+    assert raised.value.messages == sample(fixture)["error_messages"]
+    assert raised.value.http_status == status
+
+
+def test_auth_error_is_not_mistaken_for_plain_rejection(midtrans):
+    midtrans.script("POST", SNAP_PATH, 401, sample("api_snap_create_401"))
+    with pytest.raises(MidtransRejected) as raised:
+        gateway.create_snap_transaction(PAYLOAD)
+    assert raised.value.category == "auth"
+
+
+@pytest.mark.parametrize("http_status", [404, 200])
+def test_status_of_unknown_order_is_not_found_without_retry(midtrans, http_status):
+    midtrans.script("GET", "/v2/TK-9-1-abc/status", http_status, sample("api_status_404_current_docs"))
+    with pytest.raises(MidtransNotFound):
+        gateway.get_status("TK-9-1-abc")
+    assert len(midtrans.calls("GET", "/v2/")) == 1
+
+
+def test_status_with_a_refused_key_is_an_auth_error(midtrans):
+    midtrans.script("GET", "/v2/TK-9-1-abc/status", 401, sample("api_status_401"))
+    with pytest.raises(MidtransAuthError):
+        gateway.get_status("TK-9-1-abc")
+    assert len(midtrans.calls("GET", "/v2/")) == 1
+
+
+def test_status_sends_no_notification_header_and_returns_the_body(midtrans):
+    midtrans.statuses["TK-9-1-abc"] = sample("api_status_credit_card_settlement")
+    assert gateway.get_status("TK-9-1-abc") == sample("api_status_credit_card_settlement")
+    (call,) = midtrans.calls("GET", "/v2/")
+    assert "X-Override-Notification" not in call.headers
