@@ -39,7 +39,8 @@ def make_emulator_app(config: dict | None = None) -> Flask:
     env = settings_from_env()
     app = Flask(__name__, template_folder=str(TEMPLATES))
     app.config.update({name: env[name] for name in SETTING_NAMES})
-    app.config.update(BASE_URL="http://127.0.0.1:8765", MIDTRANS_SERVER_KEY=env["MIDTRANS_SERVER_KEY"] or EMULATOR_SERVER_KEY)
+    app.config.update(BASE_URL="http://127.0.0.1:8765",
+                      MIDTRANS_SERVER_KEY=env["MIDTRANS_SERVER_KEY"] or EMULATOR_SERVER_KEY)
     app.config.update(config or {})
     register_emulator(app)
     return app

@@ -238,6 +238,7 @@ def settle(ident: str) -> Dispatch:
     record = conf.store.find_transaction(ident)
     if record is None:
         raise LookupError(ident)
-    bodies = [shapes.build_notification(record.txn, s, conf.server_key) for s in shapes.settle_statuses(record.txn.method)]
+    statuses = shapes.settle_statuses(record.txn.method)
+    bodies = [shapes.build_notification(record.txn, status, conf.server_key) for status in statuses]
     conf.store.change_status(ident, {"pending"}, lambda _: bodies[-1])
     return notify(bodies, record.notify_urls)

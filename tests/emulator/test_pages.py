@@ -23,7 +23,9 @@ def test_an_unknown_token_has_no_page(emulator):
     assert emulator.get(f"{PREFIX}/snap/v3/redirection/not-a-token").status_code == 404
 
 
-@pytest.mark.parametrize("method,outcome", [("bitcoin", "pay"), ("bca_va", "refund"), ("bca_va", "challenge"), ("", "")])
+@pytest.mark.parametrize("method,outcome", [
+    ("bitcoin", "pay"), ("bca_va", "refund"), ("bca_va", "challenge"), ("", ""),
+])
 def test_an_impossible_choice_is_refused_and_changes_nothing(emulator, method, outcome):
     token = token_of(create(emulator))
     response = choose(emulator, token, method, outcome)

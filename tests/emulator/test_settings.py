@@ -9,7 +9,8 @@ def test_retry_delays_default_to_a_few_seconds():
 
 
 def test_retry_delays_are_read_as_seconds():
-    assert settings_from_env({"MIDTRANS_EMULATOR_RETRY_DELAYS": "0.5, 30"})["MIDTRANS_EMULATOR_RETRY_DELAYS"] == (0.5, 30.0)
+    settings = settings_from_env({"MIDTRANS_EMULATOR_RETRY_DELAYS": "0.5, 30"})
+    assert settings["MIDTRANS_EMULATOR_RETRY_DELAYS"] == (0.5, 30.0)
 
 
 @pytest.mark.parametrize("text", ["1,,2", "soon", "1,-2"])
