@@ -18,11 +18,9 @@ SETTING_NAMES = ("MIDTRANS_EMULATOR_DB", "MIDTRANS_EMULATOR_NOTIFICATION_URL", "
 
 def register_emulator(app: Flask) -> None:
     """Mount the emulator on `app`; its API routes are authenticated by key, not by CSRF token."""
-    from shop.emulator.store import EmulatorStore
     from shop.emulator.views import API_VIEWS, bp
     from shop.extensions import csrf
 
-    EmulatorStore(app.config["MIDTRANS_EMULATOR_DB"]).create_tables()
     for view in API_VIEWS:
         csrf.exempt(view)
     app.register_blueprint(bp, url_prefix=EMULATOR_PREFIX)

@@ -74,12 +74,17 @@ class Record:
 
 
 class EmulatorStore:
+    # Paths whose tables exist: the file is made on first use, not when an app is built.
+    created: set = set()
+
     def __init__(self, path: str):
         self.path = path
 
     @contextmanager
     def connect(self, immediate: bool = False) -> Iterator[sqlite3.Connection]:
         """One connection, one transaction: committed on success, rolled back on error."""
+        if self.path not in self.created:
+            self.create_tables()
         conn = sqlite3.connect(self.path, timeout=10, isolation_level=None)
         conn.row_factory = sqlite3.Row
         try:
@@ -100,6 +105,7 @@ class EmulatorStore:
             conn.executescript(SCHEMA)
         finally:
             conn.close()
+        self.created.add(self.path)
 
     # --- Snap tokens ------------------------------------------------------------------------
 

@@ -1,8 +1,7 @@
 """The emulator's Snap and Core API: status codes and bodies shaped like Midtrans's."""
-import sqlite3
-
 import pytest
 
+from shop.emulator.store import EmulatorStore
 from shop.payments.gateway import signature_is_valid
 from tests.emulator.conftest import SERVER_KEY, basic_auth, sample
 from tests.emulator.helpers import PREFIX, choose, create, snap_payload, status, token_of
@@ -15,7 +14,7 @@ def same_fields(real: dict, ours: dict) -> dict:
 
 
 def tokens_stored(app) -> int:
-    with sqlite3.connect(app.config["MIDTRANS_EMULATOR_DB"]) as conn:
+    with EmulatorStore(app.config["MIDTRANS_EMULATOR_DB"]).connect() as conn:
         return conn.execute("SELECT count(*) FROM snap_tokens").fetchone()[0]
 
 

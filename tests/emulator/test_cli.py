@@ -4,7 +4,6 @@ import json
 import pytest
 
 from shop.emulator import make_emulator_app
-from shop.emulator.store import EmulatorStore
 from shop.payments.gateway import signature_is_valid
 from tests.emulator.conftest import FIXTURES, SERVER_KEY, sample
 from tests.emulator.helpers import status
@@ -22,7 +21,6 @@ def payment():
 def emulator_on(app, tmp_path, monkeypatch):
     """The shop as with the embedded emulator: trigger keeps the emulator's record in step."""
     path = str(tmp_path / "emulator.sqlite3")
-    EmulatorStore(path).create_tables()
     monkeypatch.setitem(app.config, "MIDTRANS_EMULATOR", True)
     monkeypatch.setitem(app.config, "MIDTRANS_EMULATOR_DB", path)
     return make_emulator_app({"MIDTRANS_SERVER_KEY": SERVER_KEY, "MIDTRANS_EMULATOR_DB": path}).test_client()
