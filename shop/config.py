@@ -58,6 +58,9 @@ def settings_from_env(env: Mapping[str, str] = os.environ) -> dict:
         "MIDTRANS_API_BASE_URL": get("MIDTRANS_API_BASE_URL").rstrip("/"),
         "MIDTRANS_SNAP_BASE_URL": get("MIDTRANS_SNAP_BASE_URL").rstrip("/"),
         "MIDTRANS_EMULATOR": _bool(env.get("MIDTRANS_EMULATOR")) if get("MIDTRANS_EMULATOR") else None,
+        "MIDTRANS_EMULATOR_DB": get("MIDTRANS_EMULATOR_DB", str(INSTANCE_DIR / "midtrans-emulator.sqlite3")),
+        "MIDTRANS_EMULATOR_NOTIFICATION_URL": get("MIDTRANS_EMULATOR_NOTIFICATION_URL"),
+        "MIDTRANS_EMULATOR_RETRY_DELAYS": retry_delays(get("MIDTRANS_EMULATOR_RETRY_DELAYS", "1,2,3,5,8")),
         "MIDTRANS_VERIFY_STATUS": _bool(env.get("MIDTRANS_VERIFY_STATUS"), True),
         "MIDTRANS_CONNECT_TIMEOUT": float(get("MIDTRANS_CONNECT_TIMEOUT", "3.05")),
         "MIDTRANS_READ_TIMEOUT": float(get("MIDTRANS_READ_TIMEOUT", "10")),
@@ -73,6 +76,17 @@ def settings_from_env(env: Mapping[str, str] = os.environ) -> dict:
         "MAIL_PASSWORD": get("MAIL_PASSWORD") or None,
         "MAIL_DEFAULT_SENDER": get("MAIL_DEFAULT_SENDER", "Toko Kita <toko@localhost>"),
     }
+
+
+def retry_delays(text: str) -> tuple[float, ...]:
+    """Parse "1,2,3,5,8": the emulator's waits, in seconds, before its 1st, 2nd, ... retry."""
+    try:
+        delays = tuple(float(part) for part in text.split(","))
+    except ValueError:
+        raise ConfigError(f"MIDTRANS_EMULATOR_RETRY_DELAYS must be seconds separated by commas, not {text!r}")
+    if any(delay < 0 for delay in delays):
+        raise ConfigError(f"MIDTRANS_EMULATOR_RETRY_DELAYS cannot be negative: {text!r}")
+    return delays
 
 
 # Overrides for the test suite: a test database, no mail, tasks inline, a fake Midtrans.
