@@ -63,6 +63,8 @@ def fix_pysqlite_transactions(engine) -> None:
 
 @pytest.fixture(autouse=True)
 def _app_context(app):
+    # Tests that build another app make its Celery the default; take it back for every test.
+    app.extensions["celery"].set_default()
     with app.app_context():
         yield
 
