@@ -3,6 +3,27 @@ import pytest
 
 from shop.extensions import db
 from tests.factories import OrderFactory, PaymentFactory, ProductFactory
+from tests.midtrans_fake import FakeServer
+
+
+@pytest.fixture(scope="session")
+def _midtrans_server():
+    # One fake for the whole run: stopping a werkzeug server takes half a second each time.
+    with FakeServer() as fake:
+        yield fake
+
+
+@pytest.fixture
+def midtrans(app, _midtrans_server, monkeypatch):
+    """The fake Midtrans of tests/conftest.py, shared by the payments tests, reset per test."""
+    fake = _midtrans_server
+    with fake.lock:
+        fake.requests.clear()
+        fake.statuses.clear()
+        fake.scripts.clear()
+    monkeypatch.setitem(app.config, "MIDTRANS_API_BASE_URL", fake.url)
+    monkeypatch.setitem(app.config, "MIDTRANS_SNAP_BASE_URL", fake.url + "/snap/v1")
+    return fake
 
 
 @pytest.fixture
@@ -30,13 +51,13 @@ def _line(product, quantity):
 
 @pytest.fixture
 def process(app):
-    """Run the notification task's body in this test's session, as a worker would."""
+    """Run the notification task now, retries included, as a worker would (eagerly)."""
     task = app.extensions["celery"].tasks["payments.process_notification"]
 
     def run(notification_id: int):
-        result = task.run(notification_id)
+        result = task.apply(args=[notification_id])
         db.session.expire_all()
-        return result
+        return result.result
 
     return run
 

@@ -28,8 +28,8 @@ def signed(body: dict, **changes) -> dict:
 
 def for_payment(payment, name: str = "fixture_credit_card_settlement_sbtest.json", **changes) -> dict:
     """A signed sample notification for `payment` (its order id and amount)."""
-    return signed(sample(name), order_id=payment.midtrans_order_id,
-                  gross_amount=f"{payment.gross_amount}.00", **changes)
+    return signed(sample(name), **{"order_id": payment.midtrans_order_id,
+                                   "gross_amount": f"{payment.gross_amount}.00", **changes})
 
 
 def post(client, body, path: str = URL):
