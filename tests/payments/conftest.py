@@ -2,8 +2,8 @@
 import pytest
 
 from shop.extensions import db
-from tests.factories import OrderFactory, PaymentFactory, ProductFactory
 from tests.midtrans_fake import FakeServer
+from tests.payments.helpers import committed_payment
 
 
 @pytest.fixture(scope="session")
@@ -27,26 +27,14 @@ def midtrans(app, _midtrans_server, monkeypatch):
 
 
 @pytest.fixture
-def product():
-    return ProductFactory(price=75000, stock=3)
+def payment():
+    """A fresh payment of 150.000 for two units of a product (stock already reserved, 3 left)."""
+    return committed_payment()
 
 
 @pytest.fixture
-def payment(product):
-    """A fresh payment attempt of 150.000 for two units of `product` (stock already reserved)."""
-    order = OrderFactory(total=150000, lines=[], user__password_hash="not-used-here")
-    order.lines.append(_line(product, 2))
-    payment = PaymentFactory(order=order, gross_amount=150000)
-    # Committed (to the test's savepoint), as the shop's state before any request is.
-    db.session.commit()
-    return payment
-
-
-def _line(product, quantity):
-    from shop.orders.models import OrderLine
-
-    return OrderLine(product=product, sku=product.sku, name=product.name, unit_price=product.price,
-                     quantity=quantity)
+def product(payment):
+    return payment.order.lines[0].product
 
 
 @pytest.fixture

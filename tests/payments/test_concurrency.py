@@ -1,7 +1,6 @@
 """Two workers on the same order at once, on PostgreSQL: the row locks make them take turns."""
 import json
 import threading
-import time
 
 import pytest
 from sqlalchemy import func, select, text
@@ -9,22 +8,12 @@ from sqlalchemy import func, select, text
 from shop.accounts.models import InboxMessage
 from shop.catalog.models import Product
 from shop.extensions import db, mail
-from shop.orders.models import Order, OrderLine, OrderStatus
+from shop.orders.models import Order, OrderStatus
 from shop.payments import services
 from shop.payments.models import Notification, NotificationOutcome as Out
-from tests.factories import OrderFactory, PaymentFactory, ProductFactory
-from tests.payments.helpers import for_payment
+from tests.payments.helpers import committed_payment, for_payment, wait_until
 
 pytestmark = [pytest.mark.postgres, pytest.mark.integration]
-
-
-def committed_payment():
-    product = ProductFactory(price=75000, stock=3)
-    order = OrderFactory(total=150000, lines=[], user__password_hash="not-used-here")
-    order.lines.append(OrderLine(product=product, sku=product.sku, name=product.name, unit_price=75000, quantity=2))
-    payment = PaymentFactory(order=order, gross_amount=150000)
-    db.session.commit()
-    return payment.id, order.id, product.id, payment
 
 
 def store_twice(body: dict) -> list[int]:
@@ -39,17 +28,10 @@ def waiting_for_a_lock() -> int:
                                       "AND wait_event_type = 'Lock'"))
 
 
-def wait_until(condition, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting")
-        time.sleep(0.01)
-
-
 @pytest.mark.parametrize("sample_name", ["fixture_qris_expire_sbtest.json", "fixture_credit_card_settlement_sbtest.json"])
 def test_two_workers_on_the_same_order_take_turns(app, clean_db, monkeypatch, sample_name):
-    payment_id, order_id, product_id, payment = committed_payment()
+    payment = committed_payment()
+    order_id, product_id = payment.order_id, payment.order.lines[0].product_id
     first, second = store_twice(for_payment(payment, sample_name))
     holding, release = threading.Event(), threading.Event()
     decide = services._decide
@@ -69,7 +51,7 @@ def test_two_workers_on_the_same_order_take_turns(app, clean_db, monkeypatch, sa
         workers[0].start()
         assert holding.wait(10)
         workers[1].start()
-        wait_until(lambda: waiting_for_a_lock() >= 1)  # worker 2 is blocked on worker 1's row lock
+        wait_until(lambda: waiting_for_a_lock() >= 1, "worker 2 to wait for the lock")  # worker 2 is blocked on worker 1's row lock
         release.set()
         for worker in workers:
             worker.join(20)

@@ -14,12 +14,11 @@ from sqlalchemy import func, select
 
 from shop.accounts.models import InboxMessage
 from shop.extensions import db, mail
-from shop.orders.models import OrderLine, OrderStatus
+from shop.orders.models import OrderStatus
 from shop.payments import services
 from shop.payments.models import PaymentStatus as P
 from shop.payments.states import OPEN, PAID, status_for
-from tests.factories import OrderFactory, PaymentFactory, ProductFactory
-from tests.payments.helpers import signed
+from tests.payments.helpers import committed_payment, signed
 
 EXAMPLES = 120
 TIME = {"A": "2026-05-27 14:00:00", "B": "2026-05-27 14:30:00"}
@@ -58,7 +57,6 @@ ORDER_FOR = {P.SUCCESS: OrderStatus.SUCCESS, P.EXPIRED: OrderStatus.EXPIRED, P.D
              P.CANCELLED: OrderStatus.CANCELLED, P.REFUNDED: OrderStatus.REFUNDED}
 RELEASED = (OrderStatus.EXPIRED, OrderStatus.FAILED, OrderStatus.CANCELLED)
 _ids = itertools.count(1)
-checked = {"verified": 0, "signature only": 0}
 
 
 @st.composite
@@ -83,25 +81,17 @@ def body_for(payment, event, run: int) -> dict:
     return signed(body)
 
 
-def fresh_payment(run: int):
-    product = ProductFactory(price=75000, stock=3)
-    order = OrderFactory(total=150000, lines=[], user__password_hash="not-used-here")
-    order.lines.append(OrderLine(product=product, sku=product.sku, name=product.name, unit_price=75000, quantity=2))
-    payment = PaymentFactory(order=order, midtrans_order_id=f"SEQ-{run}-1", gross_amount=150000)
-    db.session.commit()
-    return payment, product
-
-
 def truth_at(events, bodies, delivered_up_to: int, transaction: str) -> dict | None:
     """What GET status says for `transaction` once Midtrans got at least to `delivered_up_to`."""
     known = [bodies[i] for i in range(delivered_up_to + 1) if events[i][0] == transaction]
     return {**known[-1], "status_message": "Success, transaction is found"} if known else None
 
 
-def run_sequence(midtrans, process, name, order, verified: bool):
+def run_sequence(midtrans, process, name, order):
     run = next(_ids)
     events = LIFECYCLES[name]
-    payment, product = fresh_payment(run)
+    payment = committed_payment()
+    product = payment.order.lines[0].product
     bodies = [body_for(payment, event, run) for event in events]
     furthest, seen_paid = -1, False
     with mail.record_messages() as outbox:
@@ -119,7 +109,6 @@ def run_sequence(midtrans, process, name, order, verified: bool):
     assert payment.status is expected, (name, order)
     assert payment.order.status is ORDER_FOR.get(expected, payment.order.status)
     assert payment.order.stock_released is (payment.order.status in RELEASED) or payment.order.needs_review
-    checked["verified" if verified else "signature only"] += 1
 
 
 def check_invariants(payment, product, outbox, seen_paid: bool) -> bool:
@@ -140,11 +129,11 @@ SETTINGS = settings(max_examples=EXAMPLES, deadline=None, derandomize=True,
 @given(case=deliveries())
 def test_verified_by_get_status_ends_at_midtrans_truth(app, midtrans, process, monkeypatch, case):
     monkeypatch.setitem(app.config, "MIDTRANS_VERIFY_STATUS", True)
-    run_sequence(midtrans, process, *case, verified=True)
+    run_sequence(midtrans, process, *case)
 
 
 @SETTINGS
 @given(case=deliveries())
 def test_signature_only_still_ends_at_midtrans_truth(app, midtrans, process, monkeypatch, case):
     monkeypatch.setitem(app.config, "MIDTRANS_VERIFY_STATUS", False)
-    run_sequence(midtrans, process, *case, verified=False)
+    run_sequence(midtrans, process, *case)
