@@ -1,1 +1,112 @@
 """Celery tasks of the payments feature."""
+import json
+import logging
+import random
+import time
+
+from celery import shared_task
+from flask import current_app
+from sqlalchemy.exc import DBAPIError
+
+from shop.extensions import db
+from shop.payments import gateway, services
+from shop.payments.models import Notification, NotificationState
+
+log = logging.getLogger(__name__)
+
+MAX_RETRIES = 6
+RETRY_BASE_SECONDS = 5
+RETRY_CAP_SECONDS = 600
+# Worth another try later: Midtrans or the database hiccuped, or Midtrans has not indexed it yet.
+TRANSIENT = (gateway.MidtransUnavailable, gateway.MidtransNotFound, DBAPIError)
+
+
+def enqueue_notification(notification_id: int) -> None:
+    """Queue the processing of a stored notification (call after the commit)."""
+    # Through this app's own Celery app: another app built in the same process (tests, CLI)
+    # may have become Celery's default.
+    task = current_app.extensions["celery"].tasks[process_notification.name]
+    task.delay(notification_id)
+
+
+@shared_task(name="payments.process_notification", bind=True, acks_late=True, max_retries=MAX_RETRIES,
+             ignore_result=True)
+def process_notification(self, notification_id: int) -> str | None:
+    """Apply one stored Midtrans notification; running it twice changes nothing more."""
+    started = time.monotonic()
+    try:
+        change = apply_notification(notification_id)
+    except TRANSIENT as exc:
+        db.session.rollback()
+        final = self.request.retries >= self.max_retries
+        note_failure(notification_id, exc, final=final)
+        if final:
+            return None
+        raise self.retry(exc=exc, countdown=retry_delay(self.request.retries))
+    except Exception as exc:  # noqa: BLE001 -- a bug: keep the evidence, leave it to an admin
+        db.session.rollback()
+        log.exception("notification=%s failed with an unexpected error", notification_id)
+        note_failure(notification_id, exc, final=True)
+        return None
+    services.announce_order_change(change)
+    _log_outcome(notification_id, change, started)
+    return change.outcome.value if change and change.outcome else None
+
+
+def apply_notification(notification_id: int) -> services.OrderChange | None:
+    """Confirm the notification with Midtrans when configured, apply it and commit."""
+    notification = db.session.get(Notification, notification_id)
+    if notification is None:
+        log.error("notification=%s does not exist; nothing to do", notification_id)
+        return None
+    if notification.state is NotificationState.PROCESSED:
+        return None
+    status, verified = midtrans_truth(notification)
+    change = services.apply_midtrans_status(notification.payment, status, notification, verified=verified)
+    db.session.commit()
+    return change
+
+
+def midtrans_truth(notification: Notification) -> tuple[dict, bool]:
+    """The status to apply: GET status by transaction id, or the signed body itself."""
+    body = json.loads(notification.body)
+    if not current_app.config["MIDTRANS_VERIFY_STATUS"]:
+        return body, False
+    # By transaction id: BI-SNAP and DANA transactions can only be looked up that way.
+    return gateway.get_status(body.get("transaction_id") or notification.midtrans_order_id), True
+
+
+def retry_delay(retries: int) -> float:
+    """Exponential backoff with jitter, so retries from many workers spread out."""
+    ceiling = min(RETRY_CAP_SECONDS, RETRY_BASE_SECONDS * 2 ** retries)
+    return random.uniform(ceiling / 2, ceiling)
+
+
+def note_failure(notification_id: int, exc: Exception, final: bool) -> None:
+    """Count a failed attempt; after the last one the notification waits for an admin."""
+    level = logging.ERROR if final else logging.WARNING
+    log.log(level, "notification=%s attempt failed (%s: %s)%s", notification_id, type(exc).__name__,
+            str(exc)[:200], "; giving up, state FAILED" if final else "; will retry")
+    try:
+        notification = db.session.get(Notification, notification_id)
+        if notification is not None and notification.state is not NotificationState.PROCESSED:
+            notification.attempts += 1
+            notification.error = f"{type(exc).__name__}: {exc}"[:500]
+            notification.state = NotificationState.FAILED if final else notification.state
+            db.session.commit()
+    except DBAPIError:
+        db.session.rollback()
+        log.warning("notification=%s could not record the failure: database unavailable", notification_id)
+
+
+def _log_outcome(notification_id: int, change: services.OrderChange | None, started: float) -> None:
+    took = (time.monotonic() - started) * 1000
+    if change is None or change.outcome is None:
+        log.info("notification=%s outcome=SKIPPED (already processed or missing) took_ms=%.1f",
+                 notification_id, took)
+        return
+    notification = db.session.get(Notification, notification_id)
+    log.info("notification=%s order=%s midtrans_order=%s transaction_status=%s outcome=%s payment=%s "
+             "order_status=%s took_ms=%.1f", notification_id, change.order_id, notification.midtrans_order_id,
+             notification.transaction_status, change.outcome.value, change.payment_status.value,
+             change.after.value, took)

@@ -1,3 +1,68 @@
-from flask import Blueprint
+"""The Midtrans webhook: store, commit, enqueue, answer -- in milliseconds.
+
+Midtrans never resends after a 2xx, retries a 503 four times and a 500 only once, and does not
+follow 301/302/303. So: 200 only once the notification is committed, 503 for any trouble
+before that, and never a redirect (the rule also matches with a trailing slash).
+"""
+import logging
+
+from flask import Blueprint, jsonify, request
+
+from shop.extensions import csrf, db
+from shop.payments import services
+from shop.payments.gateway import NOTIFICATION_PATH
+from shop.payments.tasks import enqueue_notification
 
 bp = Blueprint("payments", __name__)
+log = logging.getLogger(__name__)
+
+# A real notification is 1-3 KB; refund lists make it grow a little, never to this.
+NOTIFICATION_MAX_BYTES = 64 * 1024
+
+
+@bp.post(NOTIFICATION_PATH, strict_slashes=False)
+@csrf.exempt
+def midtrans_notification():
+    request.max_content_length = NOTIFICATION_MAX_BYTES
+    body = request.get_data(cache=False)  # read once; 413 above the limit
+    try:
+        notification = services.record_notification(body)
+        db.session.commit()
+    except services.DashboardTestNotification as test:
+        return _dashboard_test(test)
+    except services.NotificationError as error:
+        return _refuse(error)
+    except Exception:  # noqa: BLE001 -- nothing is stored: 503 makes Midtrans retry 4 times
+        _rollback()
+        log.exception("midtrans notification not stored; answered 503")
+        return jsonify(error="unavailable", message="Try again later."), 503
+    _enqueue(notification.id)
+    return jsonify(status="received"), 200
+
+
+def _dashboard_test(test: services.DashboardTestNotification):
+    _rollback()
+    log.info("midtrans dashboard test notification order_id=%r signature_valid=%s; nothing changed",
+             test.order_id, test.signature_valid)
+    return jsonify(status="test notification received"), 200
+
+
+def _refuse(error: services.NotificationError):
+    _rollback()
+    log.warning("midtrans notification refused: %s (%s) from %s", error.code, error, request.remote_addr)
+    return jsonify(error=error.code, message=str(error)), error.http_status
+
+
+def _enqueue(notification_id: int) -> None:
+    # The row is committed: whatever happens here, the answer is 200 and the sweeper has it.
+    try:
+        enqueue_notification(notification_id)
+    except Exception:  # noqa: BLE001
+        log.exception("notification=%s stored but not queued; left RECEIVED for the sweeper", notification_id)
+
+
+def _rollback() -> None:
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 -- the database may be the reason we are here
+        log.warning("rollback failed", exc_info=True)

@@ -1,0 +1,62 @@
+"""Midtrans notification bodies for the payments tests: real sample shapes, signed with the test key."""
+import json
+import time
+from pathlib import Path
+
+from shop.extensions import db
+from shop.orders.models import OrderLine
+from shop.payments.gateway import sign
+from tests.factories import OrderFactory, PaymentFactory, ProductFactory
+
+SAMPLES = Path(__file__).resolve().parent.parent / "fixtures" / "midtrans"
+TEST_KEY = "SB-Mid-server-test"
+URL = "/api/midtrans/notification"
+
+
+def sample(name: str) -> dict:
+    """A sample body from tests/fixtures/midtrans, without the fixtures' `_comment` key."""
+    body = json.loads((SAMPLES / name).read_text())
+    body.pop("_comment", None)
+    return body
+
+
+def notification_samples() -> list[str]:
+    """Every webhook body among the samples (the api_* files are API answers, not notifications)."""
+    return sorted(p.name for p in SAMPLES.glob("*.json") if not p.name.startswith("api_"))
+
+
+def signed(body: dict, **changes) -> dict:
+    """`body` with `changes`, re-signed with the test server key."""
+    return sign({**body, **changes}, TEST_KEY)
+
+
+def for_payment(payment, name: str = "fixture_credit_card_settlement_sbtest.json", **changes) -> dict:
+    """A signed sample notification for `payment` (its order id and amount)."""
+    return signed(sample(name), **{"order_id": payment.midtrans_order_id,
+                                   "gross_amount": f"{payment.gross_amount}.00", **changes})
+
+
+def post(client, body, path: str = URL):
+    data = body if isinstance(body, (bytes, str)) else json.dumps(body)
+    return client.post(path, data=data, content_type="application/json")
+
+
+def committed_payment():
+    """A payment of 150.000 for two reserved units of a product with 3 left, really committed."""
+    product = ProductFactory(price=75000, stock=3)
+    order = OrderFactory(total=150000, lines=[], user__password_hash="not-used-here")
+    order.lines.append(OrderLine(product=product, sku=product.sku, name=product.name, unit_price=75000, quantity=2))
+    payment = PaymentFactory(order=order, gross_amount=150000)
+    db.session.commit()
+    return payment
+
+
+def wait_until(condition, what: str, timeout: float = 30.0):
+    """Poll `condition` until it returns something true, for at most `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = condition()
+        if result:
+            return result
+        time.sleep(0.02)
+    raise AssertionError(f"timed out waiting for {what}")
