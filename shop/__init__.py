@@ -35,9 +35,11 @@ def configure(app: Flask, overrides: dict | None) -> None:
 
 
 def configure_logging(app: Flask) -> None:
+    # stderr, like gunicorn's and Celery's own lines: stdout stays clean for CLI commands that
+    # print JSON (`flask shop place-order`), and Procfile platforms collect both streams anyway.
     root = logging.getLogger()
     if not any(getattr(h, "_shop", False) for h in root.handlers):
-        handler = logging.StreamHandler(sys.stdout)
+        handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
         handler._shop = True
         root.addHandler(handler)

@@ -1,11 +1,8 @@
 """`flask shop ...`: operator commands that span the shop's features.
 
-Commands that print JSON print exactly one object on stdout; log lines go to stderr meanwhile.
+Commands that print JSON print exactly one object on stdout; the shop logs to stderr.
 """
 import json
-import logging
-import sys
-from contextlib import contextmanager
 
 import click
 from flask import current_app
@@ -38,18 +35,6 @@ DEMO_USERS = (
     ("pembeli@contoh.id", "Budi Santoso", "pembeli123", False),
     ("admin@contoh.id", "Admin Toko", "admin12345", True),
 )
-
-
-@contextmanager
-def logs_on_stderr():
-    """Move the shop's stdout log handler to stderr, so stdout holds only the command's JSON."""
-    handlers = [h for h in logging.getLogger().handlers if getattr(h, "_shop", False)]
-    previous = [h.setStream(sys.stderr) for h in handlers]
-    try:
-        yield
-    finally:
-        for handler, stream in zip(handlers, previous):
-            handler.setStream(stream)
 
 
 def print_json(data: dict) -> None:
@@ -96,31 +81,29 @@ def _ensure_user(email: str, name: str, password: str, is_admin: bool) -> bool:
               help="Shipping address.")
 def place_order_command(email: str, sku: str, qty: int, phone: str, address: str):
     """Place an order and open its Snap payment, as the checkout page does; prints one JSON object."""
-    with logs_on_stderr():
-        user = find_user_by_email(email)
-        product = db.session.scalar(select(Product).where(Product.sku == sku))
-        if user is None:
-            raise click.ClickException(f"no user with e-mail {email}")
-        if product is None:
-            raise click.ClickException(f"no product with SKU {sku}")
-        try:
-            payment = checkout_and_pay(user, {product.id: qty}, Shipping(user.name, phone, address))
-        except CheckoutError as error:
-            category = getattr(error, "category", "refused")
-            raise click.ClickException(f"order not placed ({category}): {error}") from error
-        print_json({"order_id": payment.order_id, "midtrans_order_id": payment.midtrans_order_id,
-                    "gross_amount": payment.gross_amount, "redirect_url": payment.redirect_url})
+    user = find_user_by_email(email)
+    product = db.session.scalar(select(Product).where(Product.sku == sku))
+    if user is None:
+        raise click.ClickException(f"no user with e-mail {email}")
+    if product is None:
+        raise click.ClickException(f"no product with SKU {sku}")
+    try:
+        payment = checkout_and_pay(user, {product.id: qty}, Shipping(user.name, phone, address))
+    except CheckoutError as error:
+        category = getattr(error, "category", "refused")
+        raise click.ClickException(f"order not placed ({category}): {error}") from error
+    print_json({"order_id": payment.order_id, "midtrans_order_id": payment.midtrans_order_id,
+                "gross_amount": payment.gross_amount, "redirect_url": payment.redirect_url})
 
 
 @shop_cli.command("show-order")
 @click.argument("order_id", type=int)
 def show_order_command(order_id: int):
     """Print an order with its lines and payment attempts as one JSON object."""
-    with logs_on_stderr():
-        order = db.session.get(Order, order_id)
-        if order is None:
-            raise click.ClickException(f"no order {order_id}")
-        print_json(order_as_dict(order))
+    order = db.session.get(Order, order_id)
+    if order is None:
+        raise click.ClickException(f"no order {order_id}")
+    print_json(order_as_dict(order))
 
 
 def order_as_dict(order: Order) -> dict:
