@@ -88,6 +88,9 @@ def events(order_id: int):
     """Server-Sent Events: the stored status, then every change, until it is final."""
     push = current_app.extensions.get("order_push") or abort(404)
     order_id = services.get_order_for(current_user, order_id).id
+    if push.hub.count() >= current_app.config["STATUS_PUSH_MAX_STREAMS"]:
+        # Keep connections free for everything else; the page's poll still shows the change.
+        abort(503, description="Terlalu banyak halaman terbuka; status diperbarui tiap 10 detik.")
     stream = push.hub.open(order_id)
     push.listen()
     # A stream can stay open for hours; it must not hold a database connection meanwhile.

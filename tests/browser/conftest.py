@@ -4,28 +4,19 @@ The test process plays the Celery worker: it commits a status change, clears the
 `order_status_changed`, which its own app publishes on Redis for the server's listener.
 """
 import os
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import pytest
-import requests
 from playwright.sync_api import sync_playwright
 
 from shop import create_app
 from shop.config import TEST_SETTINGS
 from shop.extensions import cache, db
+from tests.browser.server import REDIS_URL, SECRET_KEY, database_uri, start_gunicorn, stop
 from tests.orders.helpers import ensure_user_loader
 
-ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
-REDIS_URL = os.environ.get("TEST_REDIS_URL") or "redis://127.0.0.1:6379/14"
-SECRET_KEY = "browser-test-secret"
-START_TIMEOUT = 30  # seconds; an upper bound for gunicorn to answer its first request
 
 
 def pytest_collection_modifyitems(items):
@@ -33,52 +24,6 @@ def pytest_collection_modifyitems(items):
         if "tests/browser/" in str(item.fspath).replace(os.sep, "/"):
             item.add_marker(pytest.mark.integration)
             item.add_marker(pytest.mark.browser)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def database_uri(app) -> str:
-    return app.config["SQLALCHEMY_DATABASE_URI"]
-
-
-def start_gunicorn(app, log_path: Path, push: bool):
-    port = free_port()
-    env = dict(os.environ, HOST="127.0.0.1", PORT=str(port), WEB_CONCURRENCY="1",
-               DATABASE_URL=database_uri(app), REDIS_URL=REDIS_URL, SECRET_KEY=SECRET_KEY,
-               MIDTRANS_SERVER_KEY="SB-Mid-server-test", MIDTRANS_EMULATOR="false",
-               BASE_URL=f"http://127.0.0.1:{port}", STATUS_PUSH="true" if push else "false")
-    log = log_path.open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "tests.browser.live_wsgi:app"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    wait_until_serving(url, process, log_path)
-    return process, url
-
-
-def wait_until_serving(url: str, process, log_path: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError("gunicorn exited:\n" + log_path.read_text())
-        try:
-            requests.get(url + "/", timeout=5)
-            return
-        except requests.RequestException:
-            time.sleep(0.1)
-    raise RuntimeError("gunicorn did not answer in time:\n" + log_path.read_text())
-
-
-def stop(process) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
 
 
 @pytest.fixture(scope="module")
@@ -94,14 +39,14 @@ def live_app(app):
 
 @pytest.fixture(scope="module")
 def push_server(app, live_app, tmp_path_factory):
-    process, url = start_gunicorn(app, tmp_path_factory.mktemp("gunicorn") / "push.log", push=True)
+    process, url = start_gunicorn(database_uri(app), tmp_path_factory.mktemp("gunicorn") / "push.log", push=True)
     yield url
     stop(process)
 
 
 @pytest.fixture(scope="module")
 def poll_server(app, live_app, tmp_path_factory):
-    process, url = start_gunicorn(app, tmp_path_factory.mktemp("gunicorn") / "poll.log", push=False)
+    process, url = start_gunicorn(database_uri(app), tmp_path_factory.mktemp("gunicorn") / "poll.log", push=False)
     yield url
     stop(process)
 

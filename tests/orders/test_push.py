@@ -67,6 +67,7 @@ def test_a_stream_opened_after_the_change_starts_with_it(client):
     response = client.get(f"/orders/{order.id}/events")
 
     assert list(events(response)) == [{"status": "EXPIRED", "is_final": True}]
+    response.close()
 
 
 def test_a_resync_rereads_the_database(app, client):
@@ -81,6 +82,8 @@ def test_a_resync_rereads_the_database(app, client):
     app.extensions["order_push"].hub.resync_all()
 
     assert next(stream)["status"] == "CANCELLED"
+    response.close()
+    assert app.extensions["order_push"].hub.count() == 0
 
 
 def test_with_push_off_the_page_polls_only(app, client):
@@ -132,3 +135,21 @@ def test_redis_pool_is_bounded_and_waits():
     push = RedisPush(REDIS_URL)
     assert isinstance(push.redis.connection_pool, redis.BlockingConnectionPool)
     assert push.redis.connection_pool.max_connections == 10
+
+
+def test_past_the_stream_limit_a_page_is_told_to_poll(app, client):
+    order = pending_order()
+    log_in(client, order.user)
+    app.config["STATUS_PUSH_MAX_STREAMS"] = 1
+    hub = app.extensions["order_push"].hub
+    held = hub.open(order.id)
+    before = hub.count()
+    try:
+        response = client.get(f"/orders/{order.id}/events")
+        after = hub.count()
+    finally:
+        hub.close(order.id, held)
+        app.config["STATUS_PUSH_MAX_STREAMS"] = 800
+
+    assert response.status_code == 503
+    assert before == after == 1  # the one held above; the refused request added none
