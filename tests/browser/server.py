@@ -36,7 +36,11 @@ def start_gunicorn(database_url: str, log_path: Path, push: bool, workers: int =
         [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "tests.browser.live_wsgi:app"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    wait_until_serving(url, process, log_path)
+    try:
+        wait_until_serving(url, process, log_path)
+    except BaseException:
+        stop(process)  # a server that never answered must not outlive the run
+        raise
     return process, url
 
 
