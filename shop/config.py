@@ -68,6 +68,8 @@ def settings_from_env(env: Mapping[str, str] = os.environ) -> dict:
         "MIDTRANS_BACKOFF_SECONDS": float(get("MIDTRANS_BACKOFF_SECONDS", "0.5")),
         "PAYMENT_EXPIRY_MINUTES": int(get("PAYMENT_EXPIRY_MINUTES", str(24 * 60))),
         "CACHE_DEFAULT_TIMEOUT": int(get("CACHE_DEFAULT_TIMEOUT", "300")),
+        "STATUS_PUSH": _bool(env.get("STATUS_PUSH"), True),
+        "STATUS_PUSH_MAX_STREAMS": int(get("STATUS_PUSH_MAX_STREAMS", "800")),
         "MAIL_SERVER": get("MAIL_SERVER"),
         "MAIL_PORT": int(get("MAIL_PORT", "25")),
         "MAIL_USE_TLS": _bool(env.get("MAIL_USE_TLS")),

@@ -1,3 +1,125 @@
-from flask import Blueprint
+"""The staff dashboard: every order, its payment attempts and the notifications behind them."""
+import importlib
+import logging
 
-bp = Blueprint("dashboard", __name__)
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from markupsafe import Markup
+
+from shop.caching import DASHBOARD_DETAIL, DASHBOARD_LIST, cached_html
+from shop.dashboard.forms import OrderFilterForm
+from shop.extensions import db, login_manager
+from shop.orders import services
+from shop.orders.push import announce_change
+from shop.payments.gateway import MidtransError
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
+
+
+@bp.before_request
+def admins_only():
+    """Every dashboard route: anonymous visitors go to the login; shoppers get a plain 404."""
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    if not current_user.is_admin:
+        abort(404)  # as for another shopper's order: the area's existence is not confirmed
+    return None
+
+
+@bp.after_request
+def not_shared(response):
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
+
+
+@bp.get("/")
+def home():
+    return redirect(url_for(".orders"))
+
+
+@bp.get("/pesanan")
+def orders():
+    form = OrderFilterForm(formdata=request.args)
+    if not form.validate():
+        return render_template("dashboard/orders.html", form=form, body=None), 400
+    filters, page = form.to_filter(), form.page.data or 1
+    if filters.is_empty and page == 1:  # the default view is the one cached
+        body = cached_html(DASHBOARD_LIST, services.orders_stamp(), lambda: _render_orders(filters, 1))
+    else:
+        body = Markup(_render_orders(filters, page))
+    return render_template("dashboard/orders.html", form=form, body=body)
+
+
+def _render_orders(filters, page: int) -> str:
+    found = services.search_orders(filters, page)
+    return render_template(
+        "dashboard/_orders.html", orders=found, totals=services.order_totals(filters),
+        attention_total=services.count_needing_attention(),
+        attention_ids={o.id for o in found.items if services.needs_attention(o)},
+        args={k: v for k, v in request.args.items() if k != "page"})
+
+
+@bp.get("/pesanan/detail-pesanan/<int:order_id>")
+def order_detail(order_id: int):
+    order = services.get_order_for_admin(order_id)
+    key = DASHBOARD_DETAIL.format(order_id=order.id)
+    body = cached_html(key, services.order_detail_stamp(order), lambda: _render_detail(order))
+    return render_template("dashboard/order_detail.html", order=order, body=body)
+
+
+def _render_detail(order) -> str:
+    return render_template(
+        "dashboard/_order_detail.html", order=order, history=services.notification_history(order),
+        attention=services.needs_attention(order))
+
+
+@bp.post("/pesanan/detail-pesanan/<int:order_id>/cek-status/<int:payment_id>")
+def recheck(order_id: int, payment_id: int):
+    """Ask Midtrans for the attempt's status now and apply the answer."""
+    order = services.get_order_for_admin(order_id)
+    payment = services.attempt_of(order, payment_id)
+    return _run_payment_action(order, "recheck_payment", payment.id,
+                               f"Status {payment.midtrans_order_id} sudah dicek ulang ke Midtrans.")
+
+
+@bp.post("/pesanan/detail-pesanan/<int:order_id>/replay/<int:notification_id>")
+def replay(order_id: int, notification_id: int):
+    """Apply a stored notification again (e.g. after a fix)."""
+    order = services.get_order_for_admin(order_id)
+    notification = services.notification_of(order, notification_id)
+    return _run_payment_action(order, "replay_notification", notification.id,
+                               f"Notifikasi #{notification.id} sudah diputar ulang.")
+
+
+def _run_payment_action(order, name: str, target_id: int, done: str):
+    back = redirect(url_for(".order_detail", order_id=order.id), 303)
+    action = payment_service(name)
+    if action is None:
+        flash("Fitur ini belum tersedia: layanan pembayarannya belum terpasang.", "warning")
+        return back
+    before = order.status
+    try:
+        action(target_id)
+        db.session.commit()
+    except MidtransError as error:
+        db.session.rollback()
+        log.warning("dashboard %s(%s) for order %s failed: %s", name, target_id, order.id, error)
+        flash(f"Midtrans tidak bisa dihubungi atau menolak permintaan: {error}", "error")
+        return back
+    log.info("dashboard %s(%s) for order %s by user %s", name, target_id, order.id, current_user.id)
+    announce_change(order, before)
+    flash(done, "success")
+    return back
+
+
+def payment_service(name: str):
+    """`shop.payments.services.<name>` when the payments feature provides it, else None."""
+    try:
+        module = importlib.import_module("shop.payments.services")
+    except ModuleNotFoundError as error:
+        if error.name != "shop.payments.services":
+            raise
+        return None
+    return getattr(module, name, None)

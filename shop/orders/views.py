@@ -1,3 +1,158 @@
-from flask import Blueprint
+"""The shopper's order pages, the status they poll or stream, and "pay again"."""
+import logging
+
+from flask import (Blueprint, Response, abort, current_app, flash, jsonify, redirect,
+                   render_template, request, stream_with_context, url_for)
+from flask_login import current_user, login_required
+from markupsafe import Markup
+
+from shop.caching import CSRF_PLACEHOLDER, ORDER_LIST, ORDER_PAGE, cached_html
+from shop.extensions import db
+from shop.orders import services
+from shop.orders.models import OrderStatus
+from shop.orders.push import announce_change, init_push, status_events
+from shop.payments.gateway import MidtransError
+
+log = logging.getLogger(__name__)
 
 bp = Blueprint("orders", __name__)
+bp.record_once(lambda state: init_push(state.app))
+bp.add_app_template_global(CSRF_PLACEHOLDER, "csrf_placeholder")
+
+POLL_SECONDS = 10
+LAST_PAGE = 10_000
+
+
+@bp.get("/orders")
+@login_required
+def index():
+    page = page_number()
+    if page == 1:  # the page with the latest orders is the one cached
+        key = ORDER_LIST.format(user_id=current_user.id)
+        body = cached_html(key, services.orders_stamp(current_user), lambda: _render_list(1))
+    else:
+        body = Markup(_render_list(page))
+    return private(render_template("orders/index.html", body=body))
+
+
+def _render_list(page: int) -> str:
+    return render_template("orders/_list.html", orders=services.list_orders_for(current_user, page))
+
+
+def page_number() -> int:
+    raw = request.args.get("page", "1")
+    if not raw.isdigit() or not 1 <= int(raw) <= LAST_PAGE:
+        abort(400, description="Nomor halaman tidak valid: gunakan angka 1 atau lebih.")
+    return int(raw)
+
+
+@bp.get("/orders/<int:order_id>")
+@login_required
+def show(order_id: int):
+    # The Midtrans finish redirect appends order_id, status_code and transaction_status to this
+    # URL. They are hints that can be stale or forged: the page shows only what we stored.
+    order = services.get_order_for(current_user, order_id)
+    key = ORDER_PAGE.format(order_id=order.id, user_id=current_user.id)
+    body = cached_html(key, services.order_stamp(order), lambda: _render_detail(order))
+    return private(render_template("orders/show.html", order=order, body=body,
+                                   poll_seconds=POLL_SECONDS))
+
+
+def _render_detail(order) -> str:
+    push_on = "order_push" in current_app.extensions
+    return render_template(
+        "orders/_detail.html", order=order, poll_seconds=POLL_SECONDS,
+        events_url=url_for(".events", order_id=order.id) if push_on else "",
+        instructions=services.payment_instructions(order),
+        can_pay_again=services.can_pay_again(order), final_statuses=_final_statuses())
+
+
+def _final_statuses() -> str:
+    return " ".join(s.value for s in OrderStatus if s.is_final)
+
+
+@bp.get("/orders/<int:order_id>/status")
+@login_required
+def status(order_id: int):
+    """The stored status, for the page's poll and its Refresh Data button (never asks Midtrans)."""
+    order = services.get_order_for(current_user, order_id)
+    response = jsonify(order_id=order.id, status=order.status.value,
+                       is_final=order.status.is_final)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/orders/<int:order_id>/events")
+@login_required
+def events(order_id: int):
+    """Server-Sent Events: the stored status, then every change, until it is final."""
+    push = current_app.extensions.get("order_push") or abort(404)
+    order_id = services.get_order_for(current_user, order_id).id
+    if push.hub.count() >= current_app.config["STATUS_PUSH_MAX_STREAMS"]:
+        # Keep connections free for everything else; the page's poll still shows the change.
+        abort(503, description="Terlalu banyak halaman terbuka; status diperbarui tiap 10 detik.")
+    stream = push.hub.open(order_id)
+    push.listen()
+    # A stream can stay open for hours; it must not hold a database connection meanwhile.
+    db.session.remove()
+    body = status_events(stream, lambda: _read_status(order_id))
+    response = Response(stream_with_context(body), mimetype="text/event-stream",
+                        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+    response.call_on_close(lambda: push.hub.close(order_id, stream))
+    return response
+
+
+def _read_status(order_id: int) -> OrderStatus:
+    try:
+        return services.order_status(order_id)
+    finally:
+        db.session.remove()
+
+
+@bp.get("/orders/selesai")
+@login_required
+def finish():
+    """Where a Midtrans finish URL without our order id lands: on to the order's own page."""
+    midtrans_order_id = request.args.get("order_id", "")
+    if not midtrans_order_id:
+        return redirect(url_for(".index"))
+    order = services.get_order_by_midtrans_id(current_user, midtrans_order_id)
+    return redirect(url_for(".show", order_id=order.id))
+
+
+@bp.post("/orders/<int:order_id>/bayar-lagi")
+@login_required
+def pay_again(order_id: int):
+    """Start a new payment attempt (a new Midtrans order id) after a failed or expired one."""
+    order = services.get_order_for(current_user, order_id)
+    if not services.can_pay_again(order):
+        flash("Pesanan ini tidak bisa dibayar ulang: pembayarannya tidak gagal atau kedaluwarsa.", "error")
+        return redirect(url_for(".show", order_id=order.id), 303)
+    payment = _start_attempt(order)
+    if payment is None:
+        return redirect(url_for(".show", order_id=order_id), 303)
+    return redirect(payment.redirect_url or url_for(".show", order_id=order.id), 303)
+
+
+def _start_attempt(order):
+    from shop.checkout.services import start_payment_attempt  # built by the checkout feature
+
+    before = order.status
+    try:
+        payment = start_payment_attempt(order)
+        db.session.commit()
+    except MidtransError as error:
+        db.session.rollback()
+        log.warning("pay again for order %s failed at Midtrans: %s", order.id, error)
+        flash("Midtrans belum bisa dihubungi. Silakan coba lagi beberapa saat lagi.", "error")
+        return None
+    announce_change(order, before)
+    log.info("order %s: new payment attempt %s", order.id, payment.midtrans_order_id)
+    return payment
+
+
+def private(body: str) -> Response:
+    """A page for one signed-in person: browsers may keep it but must ask again before showing it."""
+    response = current_app.make_response(body)
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response

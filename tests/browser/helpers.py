@@ -1,0 +1,42 @@
+"""Small helpers of the browser tests."""
+import os
+from datetime import timedelta
+from pathlib import Path
+
+from shop.extensions import db
+from shop.models import utcnow
+from shop.payments.models import PaymentStatus
+from tests.factories import PaymentFactory
+
+
+def screenshot(page, name: str) -> None:
+    """Save a full-page screenshot under SCREENSHOT_DIR (e.g. docs/screenshots) when it is set."""
+    folder = os.environ.get("SCREENSHOT_DIR")
+    if folder:
+        page.screenshot(path=str(Path(folder) / name), full_page=True)
+
+
+def pending_va_order():
+    """A committed order waiting for a BCA virtual-account transfer."""
+    payment = PaymentFactory(status=PaymentStatus.PENDING, payment_type="bank_transfer",
+                             va_numbers=[{"bank": "bca", "va_number": "12345000123456"}],
+                             transaction_status="pending", expires_at=utcnow() + timedelta(hours=23))
+    db.session.commit()
+    return detached(payment.order)
+
+
+def detached(order):
+    """Load what the test reads later, then end the session's transaction.
+
+    On SQLite an open read transaction would keep the server and the simulated worker from writing.
+    """
+    order.user.get_id()
+    db.session.close()
+    return order
+
+
+def status_requests(page) -> list[str]:
+    """Collects the URLs of the page's status polls as they are made."""
+    seen = []
+    page.on("request", lambda request: seen.append(request.url) if request.url.endswith("/status") else None)
+    return seen

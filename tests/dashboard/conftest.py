@@ -1,0 +1,1 @@
+from tests.orders.helpers import user_loader  # noqa: F401  (autouse fixture)
