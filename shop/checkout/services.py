@@ -22,12 +22,15 @@ from shop.models import utcnow
 from shop.orders.models import Order, OrderLine, OrderStatus
 from shop.payments import gateway
 from shop.payments.models import Payment, PaymentStatus
+from shop.payments.states import order_status_for
 
 log = logging.getLogger(__name__)
 
 MIDTRANS_ORDER_ID = re.compile(r"^[A-Za-z0-9\-_~.]{1,50}$")
 MAX_ITEM_NAME = 50
 MAX_QUANTITY_PER_LINE = 99
+# Orders whose every attempt failed: "pay again" may reopen them with a new attempt.
+REOPENABLE = (OrderStatus.FAILED, OrderStatus.EXPIRED)
 
 
 class CheckoutError(Exception):
@@ -128,27 +131,49 @@ def abandon_order(order_id: int) -> None:
 
 # --- payment attempts ---------------------------------------------------------------------
 
+def reopen_order(order_id: int) -> Order:
+    """Make a failed or expired order payable again: its stock goes back on hold; raises CheckoutError."""
+    order = _locked_order(order_id)
+    if order.status not in REOPENABLE or any(p.status.is_open for p in order.payments):
+        raise OrderNotPayable("Pesanan ini tidak dapat dibayar lagi.")
+    if order.stock_released:
+        # Same id order as place_order, so a reopen and a checkout cannot deadlock each other.
+        for line in sorted(order.lines, key=lambda line: line.product_id):
+            reserve_stock(line.product, line.quantity)
+        order.stock_released = False
+        db.session.flush()
+    return order
+
+
 def start_payment_attempt(order: Order) -> Payment:
     """Open the next payment attempt of `order` at Midtrans Snap; raises MidtransError.
 
     Nothing is written before Midtrans answered, so no row is locked while we wait for it.
     """
-    if order.status is not OrderStatus.PENDING:
+    if order.status not in (OrderStatus.PENDING, *REOPENABLE) or order.stock_released:
         raise OrderNotPayable("Pesanan ini tidak dapat dibayar lagi.")
     attempt = _attempts_made(order.id) + 1
     midtrans_order_id = new_midtrans_order_id(order.id, attempt)
     started = utcnow().replace(microsecond=0)
     payload = snap_payload(order, midtrans_order_id, started)
     snap = gateway.create_snap_transaction(payload)
+    order = _locked_order(order.id)
     payment = Payment(order=order, attempt=attempt, midtrans_order_id=midtrans_order_id,
                       status=PaymentStatus.CREATED, gross_amount=payload["transaction_details"]["gross_amount"],
                       snap_token=snap.token, redirect_url=snap.redirect_url,
                       expires_at=started + timedelta(minutes=payload["expiry"]["duration"]))
     db.session.add(payment)
+    order.status = order_status_for(order)  # an open attempt makes a failed order pending again
     db.session.flush()
     log.info("payment attempt started order=%s payment=%s midtrans_order_id=%s gross_amount=%d",
              order.id, payment.id, midtrans_order_id, payment.gross_amount)
     return payment
+
+
+def _locked_order(order_id: int) -> Order:
+    # The order row first, as the notification task locks it: the two never deadlock.
+    return db.session.execute(select(Order).where(Order.id == order_id).with_for_update()
+                              .execution_options(populate_existing=True)).scalar_one()
 
 
 def _attempts_made(order_id: int) -> int:

@@ -3,16 +3,22 @@
 Two steps, one commit each: (1) reserve stock and record the order, commit -- no product row
 stays locked while Midtrans is called; (2) open the Snap transaction and record the payment,
 commit. If step 2 fails, one compensating transaction puts the stock back and removes the
-order and its lines, so nothing half-created is left behind.
+order and its lines, so nothing half-created is left behind. "Pay again" (`pay_again`) follows
+the same two steps for an order whose attempts all failed: its stock is held again, then a new
+attempt is opened; if that fails, the stock goes back.
 """
 import logging
+
+from sqlalchemy import select
 
 from shop.accounts.models import User
 from shop.checkout import services
 from shop.checkout.services import CheckoutError, Shipping
 from shop.extensions import db
+from shop.orders.models import Order
 from shop.payments.gateway import MidtransAuthError, MidtransError, MidtransRejected, MidtransUnavailable
 from shop.payments.models import Payment
+from shop.payments.services import release_stock
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +55,35 @@ def checkout_and_pay(user: User, items: dict[int, int], shipping: Shipping) -> P
             raise PaymentNotStarted(payment_failure_message(error, order_id), error.category) from error
         raise
     return payment
+
+
+def pay_again(order: Order) -> Payment:
+    """Reopen a failed or expired order and open a new Snap attempt; on failure its stock goes back."""
+    order_id = order.id
+    try:
+        services.reopen_order(order_id)
+    except CheckoutError:
+        db.session.rollback()
+        raise
+    db.session.commit()
+    try:
+        payment = services.start_payment_attempt(db.session.get(Order, order_id))
+        db.session.commit()
+    except Exception as error:
+        _close_again(order_id)
+        if isinstance(error, MidtransError):
+            raise PaymentNotStarted(payment_failure_message(error, order_id), error.category) from error
+        raise
+    return payment
+
+
+def _close_again(order_id: int) -> None:
+    """Undo `reopen_order` after the new attempt could not be opened."""
+    db.session.rollback()
+    order = db.session.execute(select(Order).where(Order.id == order_id).with_for_update()).scalar_one()
+    if not any(payment.status.is_open for payment in order.payments):
+        release_stock(order)
+    db.session.commit()
 
 
 def _abandon(order_id: int) -> None:

@@ -7,11 +7,12 @@ from flask_login import current_user, login_required
 from markupsafe import Markup
 
 from shop.caching import CSRF_PLACEHOLDER, ORDER_LIST, ORDER_PAGE, cached_html
+from shop.checkout import workflow as checkout
+from shop.checkout.services import CheckoutError
 from shop.extensions import db
 from shop.orders import services
 from shop.orders.models import OrderStatus
 from shop.orders.push import announce_change, init_push, status_events
-from shop.payments.gateway import MidtransError
 
 log = logging.getLogger(__name__)
 
@@ -135,19 +136,14 @@ def pay_again(order_id: int):
 
 
 def _start_attempt(order):
-    from shop.checkout.services import start_payment_attempt  # built by the checkout feature
-
     before = order.status
     try:
-        payment = start_payment_attempt(order)
-        db.session.commit()
-    except MidtransError as error:
-        db.session.rollback()
-        log.warning("pay again for order %s failed at Midtrans: %s", order.id, error)
-        flash("Midtrans belum bisa dihubungi. Silakan coba lagi beberapa saat lagi.", "error")
+        payment = checkout.pay_again(order)
+    except CheckoutError as error:
+        flash(str(error), "error")
         return None
-    announce_change(order, before)
-    log.info("order %s: new payment attempt %s", order.id, payment.midtrans_order_id)
+    announce_change(payment.order, before)
+    log.info("order %s: new payment attempt %s", payment.order_id, payment.midtrans_order_id)
     return payment
 
 

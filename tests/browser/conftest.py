@@ -1,7 +1,7 @@
 """A real gunicorn (the shop's gunicorn.conf.py: gevent workers) and Debian's Chromium.
 
-The test process plays the Celery worker: it commits a status change, clears the pages and sends
-`order_status_changed`, which its own app publishes on Redis for the server's listener.
+Notifications go to the server over HTTP, signed like Midtrans's; a real Celery worker applies
+them from Redis, clears the cached pages and publishes the change the page's stream is waiting for.
 """
 import os
 
@@ -11,8 +11,8 @@ from playwright.sync_api import sync_playwright
 from shop import create_app
 from shop.config import TEST_SETTINGS
 from shop.extensions import cache, db
-from tests.browser.server import REDIS_URL, SECRET_KEY, database_uri, start_gunicorn, stop
-from tests.orders.helpers import ensure_user_loader
+from tests.factories import PASSWORD
+from tests.browser.server import REDIS_URL, SECRET_KEY, database_uri, start_gunicorn, start_worker, stop
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -29,7 +29,6 @@ def pytest_collection_modifyitems(items):
 @pytest.fixture(scope="module")
 def live_app(app):
     """An app like the server's (same database, Redis cache and push) for the test to act with."""
-    ensure_user_loader()
     live = create_app(dict(TEST_SETTINGS, SQLALCHEMY_DATABASE_URI=database_uri(app),
                            REDIS_URL=REDIS_URL, SECRET_KEY=SECRET_KEY))
     with live.app_context():
@@ -38,14 +37,21 @@ def live_app(app):
 
 
 @pytest.fixture(scope="module")
-def push_server(app, live_app, tmp_path_factory):
+def worker(app, live_app, tmp_path_factory):
+    process = start_worker(database_uri(app), tmp_path_factory.mktemp("celery") / "worker.log")
+    yield process
+    stop(process)
+
+
+@pytest.fixture(scope="module")
+def push_server(app, live_app, worker, tmp_path_factory):
     process, url = start_gunicorn(database_uri(app), tmp_path_factory.mktemp("gunicorn") / "push.log", push=True)
     yield url
     stop(process)
 
 
 @pytest.fixture(scope="module")
-def poll_server(app, live_app, tmp_path_factory):
+def poll_server(app, live_app, worker, tmp_path_factory):
     process, url = start_gunicorn(database_uri(app), tmp_path_factory.mktemp("gunicorn") / "poll.log", push=False)
     yield url
     stop(process)
@@ -60,23 +66,26 @@ def browser():
 
 
 @pytest.fixture
-def new_page(browser, live_app):
-    """A page in a fresh browser context, logged in as `user` when one is given."""
+def new_page(browser):
+    """A page in a fresh browser context, logged in through the login form when `user` is given."""
     contexts = []
 
     def open_page(base_url: str, user=None):
         context = browser.new_context(base_url=base_url, viewport={"width": 1000, "height": 900})
         contexts.append(context)
+        page = context.new_page()
         if user is not None:
-            context.add_cookies([{"name": "session", "value": session_cookie(live_app, user), "url": base_url}])
-        return context.new_page()
+            log_in(page, user.email)
+        return page
 
     yield open_page
     for context in contexts:
         context.close()
 
 
-def session_cookie(live_app, user) -> str:
-    """The signed Flask session cookie of a logged-in `user` (until the login form is merged)."""
-    serializer = live_app.session_interface.get_signing_serializer(live_app)
-    return serializer.dumps({"_user_id": user.get_id(), "_fresh": True})
+def log_in(page, email: str) -> None:
+    page.goto("/login")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", PASSWORD)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Masuk").click()

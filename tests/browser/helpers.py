@@ -3,10 +3,13 @@ import os
 from datetime import timedelta
 from pathlib import Path
 
+import requests
+
 from shop.extensions import db
 from shop.models import utcnow
-from shop.payments.models import PaymentStatus
+from shop.payments.models import Payment, PaymentStatus
 from tests.factories import PaymentFactory
+from tests.payments.helpers import URL, for_payment, wait_until
 
 
 def screenshot(page, name: str) -> None:
@@ -31,6 +34,7 @@ def detached(order):
     On SQLite an open read transaction would keep the server and the simulated worker from writing.
     """
     order.user.get_id()
+    [payment.midtrans_order_id for payment in order.payments]
     db.session.close()
     return order
 
@@ -40,3 +44,21 @@ def status_requests(page) -> list[str]:
     seen = []
     page.on("request", lambda request: seen.append(request.url) if request.url.endswith("/status") else None)
     return seen
+
+
+def notify_paid(server: str, order) -> None:
+    """POST Midtrans's BCA settlement notification for `order`, signed, to the running shop."""
+    payment = order.payments[-1]
+    body = for_payment(payment, "bank_transfer_bca_settlement.json")
+    response = requests.post(server + URL, json=body, timeout=10)
+    assert response.status_code == 200, response.text
+
+
+def wait_until_paid(order) -> None:
+    """Until the worker has applied the notification (the database says SUCCESS)."""
+    def paid():
+        db.session.expire_all()
+        status = db.session.get(Payment, order.payments[-1].id).status
+        db.session.close()
+        return status is PaymentStatus.SUCCESS
+    wait_until(paid, "the worker to apply the notification", timeout=30)

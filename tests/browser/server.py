@@ -1,4 +1,5 @@
-"""Start and stop the shop under gunicorn (its own gunicorn.conf.py) for browser tests and bench/."""
+"""Start and stop the shop under gunicorn (its own gunicorn.conf.py) and a Celery worker, for the
+browser tests and bench/. Midtrans is never reachable from them: its URLs point at a closed port."""
 import os
 import socket
 import subprocess
@@ -11,6 +12,7 @@ import requests
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = os.environ.get("TEST_REDIS_URL") or "redis://127.0.0.1:6379/14"
 SECRET_KEY = "browser-test-secret"
+CLOSED_PORT = "http://127.0.0.1:9"  # the discard port: nothing answers there
 START_TIMEOUT = 30  # seconds; an upper bound for gunicorn to answer its first request
 
 
@@ -24,16 +26,31 @@ def database_uri(app) -> str:
     return app.config["SQLALCHEMY_DATABASE_URI"]
 
 
+def shop_env(database_url: str, port: int, push: bool = True, workers: int = 1) -> dict:
+    """The environment of the shop's processes: real PostgreSQL and Redis, no Midtrans at all."""
+    return dict(os.environ, HOST="127.0.0.1", PORT=str(port), WEB_CONCURRENCY=str(workers),
+                DATABASE_URL=database_url, REDIS_URL=REDIS_URL, CELERY_BROKER_URL="", SECRET_KEY=SECRET_KEY,
+                MIDTRANS_SERVER_KEY="SB-Mid-server-test", MIDTRANS_CLIENT_KEY="SB-Mid-client-test",
+                MIDTRANS_EMULATOR="false", MIDTRANS_VERIFY_STATUS="false",
+                MIDTRANS_API_BASE_URL=CLOSED_PORT, MIDTRANS_SNAP_BASE_URL=CLOSED_PORT + "/snap/v1",
+                BASE_URL=f"http://127.0.0.1:{port}", STATUS_PUSH="true" if push else "false")
+
+
+def start_worker(database_url: str, log_path: Path) -> subprocess.Popen:
+    """A real Celery worker (one process) taking the shop's tasks from Redis."""
+    env = shop_env(database_url, free_port())
+    command = [sys.executable, "-m", "celery", "-A", "celery_worker", "worker", "--pool=solo",
+               "--loglevel=INFO", "--without-gossip", "--without-mingle", "--without-heartbeat"]
+    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log_path.open("w"), stderr=subprocess.STDOUT)
+
+
 def start_gunicorn(database_url: str, log_path: Path, push: bool, workers: int = 1):
-    """Serve tests.browser.live_wsgi:app with the shop's gunicorn.conf.py on a free loopback port."""
+    """Serve wsgi:app with the shop's gunicorn.conf.py on a free loopback port."""
     port = free_port()
-    env = dict(os.environ, HOST="127.0.0.1", PORT=str(port), WEB_CONCURRENCY=str(workers),
-               DATABASE_URL=database_url, REDIS_URL=REDIS_URL, SECRET_KEY=SECRET_KEY,
-               MIDTRANS_SERVER_KEY="SB-Mid-server-test", MIDTRANS_EMULATOR="false",
-               BASE_URL=f"http://127.0.0.1:{port}", STATUS_PUSH="true" if push else "false")
+    env = shop_env(database_url, port, push, workers)
     log = log_path.open("w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "tests.browser.live_wsgi:app"],
+        [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "wsgi:app"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:

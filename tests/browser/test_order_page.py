@@ -8,9 +8,7 @@ from playwright.sync_api import expect
 
 from shop.extensions import db
 from shop.orders.models import Order, OrderStatus
-from shop.payments.models import PaymentStatus
-from tests.browser.helpers import pending_va_order, screenshot, status_requests
-from tests.orders.helpers import record_status_change
+from tests.browser.helpers import notify_paid, pending_va_order, screenshot, status_requests, wait_until_paid
 
 WAIT_MS = 10_000  # upper bound for an event that should come at once (the budget is measured in bench/)
 
@@ -36,8 +34,7 @@ def test_push_shows_the_paid_status_without_a_reload(push_server, new_page, live
     expect(page.get_by_text("Status akan terupdate otomatis setelah pembayaran")).to_be_visible()
     screenshot(page, "order-pending.png")
 
-    with live_app.app_context():
-        record_status_change(order, OrderStatus.SUCCESS, PaymentStatus.SUCCESS)
+    notify_paid(push_server, order)
 
     expect(badge(page)).to_have_text("SUCCESS", timeout=WAIT_MS)
     assert polls == []  # time stood still: this came by push
@@ -52,8 +49,8 @@ def test_push_shows_the_paid_status_without_a_reload(push_server, new_page, live
 def test_without_push_the_10_second_poll_shows_it_then_stops(poll_server, new_page, live_app, clean_db):
     order = pending_va_order()
     page, polls = open_order_page(new_page, poll_server, order)
-    with live_app.app_context():
-        record_status_change(order, OrderStatus.SUCCESS, PaymentStatus.SUCCESS)
+    notify_paid(poll_server, order)
+    wait_until_paid(order)
 
     page.clock.run_for(8_000)
     assert page.evaluate("1") == 1 and polls == []

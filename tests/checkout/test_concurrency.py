@@ -1,5 +1,6 @@
 """Two shoppers, two real database connections, one item left: only one of them gets it."""
 import threading
+import time
 
 import pytest
 from sqlalchemy import text
@@ -16,12 +17,13 @@ SHIPPING = Shipping("Budi", "081234567890", "Jl. Merdeka 1, Jakarta")
 WAIT = 10  # seconds; only reached if something is broken
 
 
-def wait_until_blocked_on_a_lock(app, deadline_polls: int = 1000) -> None:
+def wait_until_blocked_on_a_lock(app, seconds: float = 60) -> None:
     """Wait until another backend waits for a row lock (what the second shopper must do)."""
     query = text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
                  "AND wait_event_type = 'Lock'")
+    deadline = time.monotonic() + seconds  # generous: a loaded 2-core machine can be slow to start a thread
     with app.app_context(), db.engine.connect() as watcher:
-        for _ in range(deadline_polls):
+        while time.monotonic() < deadline:
             if watcher.execute(query).scalar():
                 return
             watcher.execute(text("SELECT pg_sleep(0.01)"))  # between polls, on the server side

@@ -5,7 +5,6 @@ import pytest
 
 from shop import create_app
 from shop.config import EMULATOR_SERVER_KEY, TEST_SETTINGS
-from shop.extensions import login_manager
 from tests.emulator.conftest import basic_auth
 from tests.emulator.helpers import PREFIX, snap_payload
 
@@ -34,13 +33,7 @@ def shop_with_emulator(app, tmp_path, start_up_log):
                     MIDTRANS_EMULATOR_DB=str(tmp_path / "emulator.sqlite3"),
                     SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'shop.db'}")
     shop = create_app(settings)
-    # Every shop template gets current_user; until the accounts feature registers its user loader,
-    # lend Flask-Login one that knows nobody, and hand back whatever was there.
-    saved = login_manager._user_callback
-    if saved is None:
-        login_manager.user_loader(lambda user_id: None)
     yield shop
-    login_manager._user_callback = saved
     app.extensions["celery"].set_default()  # create_app made the new app's Celery the default
 
 

@@ -1,32 +1,13 @@
 """Helpers shared by the order page, dashboard and browser tests."""
-import pytest
 from sqlalchemy import inspect
 from flask import current_app, g
 
 from shop.accounts.models import User
 from shop.caching import clear_order_pages
-from shop.extensions import db, login_manager
+from shop.extensions import db
 from shop.orders.models import Order, OrderStatus
 from shop.payments.models import PaymentStatus
 from shop.signals import order_status_changed
-
-
-def load_user(user_id: str) -> User | None:
-    """Stand-in for the accounts feature's user_loader, same "id:session_version" format."""
-    user_pk, _, version = user_id.partition(":")
-    user = db.session.get(User, int(user_pk)) if user_pk.isdigit() else None
-    return user if user is not None and str(user.session_version) == version else None
-
-
-def ensure_user_loader() -> None:
-    """Until the login feature is merged, give Flask-Login a loader (the real one wins once it exists)."""
-    if login_manager._user_callback is None:
-        login_manager.user_loader(load_user)
-
-
-@pytest.fixture(autouse=True)
-def user_loader():
-    ensure_user_loader()
 
 
 def log_in(client, user: User) -> None:

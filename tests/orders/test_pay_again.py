@@ -1,113 +1,112 @@
-""""Bayar lagi": a new payment attempt after a failed or expired one.
-
-`start_payment_attempt` belongs to the checkout feature, which is not on this branch yet: the
-tests put a stand-in module where the view imports it from.
-"""
+""""Bayar lagi": a new payment attempt, with a new Midtrans order id, after a failed or expired one."""
 import re
-import sys
-import types
 
 import pytest
 
 from shop.caching import ORDER_PAGE
+from shop.catalog.models import Product
 from shop.extensions import cache, db
-from shop.orders.models import OrderStatus
-from shop.payments.gateway import MidtransUnavailable
+from shop.orders.models import Order, OrderStatus
 from shop.payments.models import Payment, PaymentStatus
 from tests.factories import PaymentFactory, UserFactory
 from tests.orders.helpers import log_in
 
 
-@pytest.fixture
-def attempts(monkeypatch):
-    """A stand-in checkout service that records its calls and adds attempt n+1."""
-    calls = []
-
-    def start_payment_attempt(order):
-        calls.append(order.id)
-        if getattr(start_payment_attempt, "error", None):
-            raise start_payment_attempt.error
-        payment = Payment(order=order, attempt=len(order.payments) + 1, gross_amount=order.total,
-                          midtrans_order_id=f"TK-{order.id}-{len(order.payments) + 1}",
-                          redirect_url="http://midtrans.test/snap/v3/redirection/new-token")
-        order.status = OrderStatus.PENDING
-        db.session.add(payment)
-        db.session.flush()
-        return payment
-
-    module = types.ModuleType("shop.checkout.services")
-    module.start_payment_attempt = start_payment_attempt
-    monkeypatch.setitem(sys.modules, "shop.checkout.services", module)
-    start_payment_attempt.calls = calls
-    return start_payment_attempt
-
-
-def expired_order():
-    payment = PaymentFactory(status=PaymentStatus.EXPIRED, order__status=OrderStatus.EXPIRED)
+def failed_order(status=OrderStatus.EXPIRED, payment_status=PaymentStatus.EXPIRED, stock=8):
+    """An order whose only attempt failed; its stock already went back to the shelf."""
+    payment = PaymentFactory(status=payment_status, order__status=status, order__stock_released=True)
+    product = payment.order.lines[0].product
+    product.stock = stock
     db.session.commit()
     return payment.order
 
 
-def test_an_expired_attempt_can_be_paid_again_with_a_new_midtrans_order_id(client, attempts):
-    order = expired_order()
+def stock_of(order) -> int:
+    return db.session.get(Product, order.lines[0].product_id).stock
+
+
+@pytest.mark.parametrize("status, payment_status", [
+    (OrderStatus.EXPIRED, PaymentStatus.EXPIRED),
+    (OrderStatus.FAILED, PaymentStatus.DENIED),
+])
+def test_a_failed_order_is_paid_again_with_a_new_midtrans_order_id(client, midtrans, status, payment_status):
+    order = failed_order(status, payment_status)
     log_in(client, order.user)
     assert "Bayar lagi" in client.get(f"/orders/{order.id}").get_data(as_text=True)
 
     response = client.post(f"/orders/{order.id}/bayar-lagi")
 
     assert response.status_code == 303
-    assert response.location == "http://midtrans.test/snap/v3/redirection/new-token"
-    assert attempts.calls == [order.id]
-    ids = [p.midtrans_order_id for p in db.session.get(type(order), order.id).payments]
+    assert "/snap/v3/redirection/" in response.location
+    order = db.session.get(Order, order.id)
+    ids = [p.midtrans_order_id for p in order.payments]
     assert len(ids) == 2 and len(set(ids)) == 2
+    assert [p.status for p in order.payments] == [payment_status, PaymentStatus.CREATED]
+    assert order.status is OrderStatus.PENDING and not order.stock_released
+    assert stock_of(order) == 8 - order.lines[0].quantity  # the stock is held again
+    sent = midtrans.calls("POST", "/snap/v1/transactions")[-1].json()
+    assert sent["transaction_details"]["order_id"] == ids[1]
     assert cache.get(ORDER_PAGE.format(order_id=order.id, user_id=order.user_id)) is None
     assert 'data-role="status-badge">PENDING<' in client.get(f"/orders/{order.id}").get_data(as_text=True)
 
 
-def test_an_open_attempt_cannot_be_paid_again(client, attempts):
+def test_an_open_attempt_cannot_be_paid_again(client, midtrans):
     payment = PaymentFactory(status=PaymentStatus.PENDING)
+    db.session.commit()
     log_in(client, payment.order.user)
 
     response = client.post(f"/orders/{payment.order.id}/bayar-lagi", follow_redirects=True)
 
     assert "tidak bisa dibayar ulang" in response.get_data(as_text=True)
-    assert attempts.calls == []
-    assert len(payment.order.payments) == 1
+    assert midtrans.calls("POST") == []
+    assert db.session.query(Payment).filter_by(order_id=payment.order.id).count() == 1
 
 
-def test_paying_again_for_someone_elses_order_is_404(client, attempts):
-    order = expired_order()
+def test_paying_again_for_someone_elses_order_is_404(client, midtrans):
+    order = failed_order()
     log_in(client, UserFactory())
 
     assert client.post(f"/orders/{order.id}/bayar-lagi").status_code == 404
-    assert attempts.calls == []
+    assert midtrans.calls("POST") == []
 
 
-def test_midtrans_down_changes_nothing_and_says_so(client, attempts):
-    order = expired_order()
-    attempts.error = MidtransUnavailable("timeout")
+def test_midtrans_down_gives_the_stock_back_and_says_so(client, midtrans):
+    order = failed_order()
+    for _ in range(3):
+        midtrans.script("POST", "/snap/v1/transactions", 503, {"error_messages": ["down"]})
     log_in(client, order.user)
 
     response = client.post(f"/orders/{order.id}/bayar-lagi", follow_redirects=True)
 
-    assert "Midtrans belum bisa dihubungi" in response.get_data(as_text=True)
-    assert db.session.query(Payment).filter_by(order_id=order.id).count() == 1
-    assert db.session.get(type(order), order.id).status == OrderStatus.EXPIRED
+    assert "tidak dapat dihubungi" in response.get_data(as_text=True)
+    order = db.session.get(Order, order.id)
+    assert len(order.payments) == 1
+    assert order.status is OrderStatus.EXPIRED and order.stock_released
+    assert stock_of(order) == 8
 
 
-def test_the_form_on_a_cached_page_carries_the_readers_own_csrf_token(app, client, attempts):
-    order = expired_order()
+def test_sold_out_meanwhile_is_refused_without_calling_midtrans(client, midtrans):
+    order = failed_order(stock=0)
     log_in(client, order.user)
-    app.config["WTF_CSRF_ENABLED"] = True
-    try:
-        client.get(f"/orders/{order.id}")  # rendered and cached
-        cached = client.get(f"/orders/{order.id}").get_data(as_text=True)
-        token = re.search(r'name="csrf_token" value="([^"]+)"', cached).group(1)
 
-        refused = client.post(f"/orders/{order.id}/bayar-lagi")
-        accepted = client.post(f"/orders/{order.id}/bayar-lagi", data={"csrf_token": token})
-    finally:
-        app.config["WTF_CSRF_ENABLED"] = False
+    response = client.post(f"/orders/{order.id}/bayar-lagi", follow_redirects=True)
+
+    assert "tidak cukup" in response.get_data(as_text=True)
+    assert midtrans.calls("POST") == []
+    order = db.session.get(Order, order.id)
+    assert order.status is OrderStatus.EXPIRED and order.stock_released and stock_of(order) == 0
+
+
+def test_the_form_on_a_cached_page_carries_the_readers_own_csrf_token(app, client, midtrans, monkeypatch):
+    order = failed_order()
+    log_in(client, order.user)
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    client.get(f"/orders/{order.id}")  # rendered and cached
+    cached = client.get(f"/orders/{order.id}").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', cached).group(1)
+
+    refused = client.post(f"/orders/{order.id}/bayar-lagi")
+    accepted = client.post(f"/orders/{order.id}/bayar-lagi", data={"csrf_token": token})
 
     assert refused.status_code == 400
-    assert accepted.status_code == 303 and attempts.calls == [order.id]
+    assert accepted.status_code == 303 and len(midtrans.calls("POST", "/snap/v1/transactions")) == 1

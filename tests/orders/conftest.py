@@ -1,1 +1,0 @@
-from tests.orders.helpers import user_loader  # noqa: F401  (autouse fixture)
