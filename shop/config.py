@@ -5,6 +5,7 @@ The embedded default -- nothing set at all -- runs the whole shop: a SQLite file
 Nothing here runs at import time: `create_app` calls `settings_from_env()` then `finalize()`.
 """
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -77,7 +78,43 @@ def settings_from_env(env: Mapping[str, str] = os.environ) -> dict:
         "MAIL_USERNAME": get("MAIL_USERNAME") or None,
         "MAIL_PASSWORD": get("MAIL_PASSWORD") or None,
         "MAIL_DEFAULT_SENDER": get("MAIL_DEFAULT_SENDER", "Toko Kita <toko@localhost>"),
+        **reconciliation_settings(env),
     }
+
+
+# Reconciliation and the notification sweeper: name -> (default, smallest allowed value).
+RECONCILIATION_DEFAULTS = {
+    "RECONCILE_INTERVAL_SECONDS": (300, 1),
+    "RECONCILE_MIN_AGE_MINUTES": (30, 0),
+    "RECONCILE_RECHECK_MINUTES": (60, 0),
+    "RECONCILE_BATCH_SIZE": (200, 1),
+    "RECONCILE_EXPIRY_GRACE_MINUTES": (15, 0),
+    "ORPHAN_ORDER_MINUTES": (60, 1),
+    "SWEEP_INTERVAL_SECONDS": (60, 1),
+    "SWEEP_DELAY_SECONDS": (900, 0),
+    "SWEEP_BATCH_SIZE": (500, 1),
+    "NOTIFICATION_MAX_ATTEMPTS": (10, 1),
+}
+RATE_LIMIT = re.compile(r"^[0-9]+(\.[0-9]+)?/[smh]$")
+
+
+def reconciliation_settings(env: Mapping[str, str]) -> dict:
+    """The periodic jobs' intervals, ages and bounds; a bad value is a ConfigError naming it."""
+    settings = {name: _whole_number(env, name, *limits) for name, limits in RECONCILIATION_DEFAULTS.items()}
+    rate = (env.get("RECONCILE_RATE_LIMIT") or "10/s").strip()
+    if not RATE_LIMIT.match(rate):
+        raise ConfigError(f"RECONCILE_RATE_LIMIT must look like 10/s, 300/m or 5000/h, not {rate!r}")
+    settings["RECONCILE_RATE_LIMIT"] = rate
+    return settings
+
+
+def _whole_number(env: Mapping[str, str], name: str, default: int, smallest: int) -> int:
+    text = (env.get(name) or "").strip()
+    if not text:
+        return default
+    if not text.isdigit() or int(text) < smallest:
+        raise ConfigError(f"{name} must be a whole number of at least {smallest}, not {text!r}")
+    return int(text)
 
 
 def retry_delays(text: str) -> tuple[float, ...]:
@@ -151,7 +188,7 @@ def _use_emulator(config: dict) -> None:
 
 def _derive_infrastructure(config: dict) -> None:
     broker = config["CELERY_BROKER_URL"] or config["REDIS_URL"]
-    config["CELERY"] = celery_settings(broker, config["REDIS_URL"])
+    config["CELERY"] = celery_settings(broker, config["REDIS_URL"], config)
     redis_url = config["REDIS_URL"]
     config.setdefault("CACHE_TYPE", "RedisCache" if redis_url else "SimpleCache")
     config.setdefault("CACHE_REDIS_URL", redis_url or None)
@@ -161,28 +198,62 @@ def _derive_infrastructure(config: dict) -> None:
     config["MAIL_SERVER"] = config["MAIL_SERVER"] or "localhost"
 
 
-def celery_settings(broker: str, redis_url: str) -> dict:
-    """Celery settings; without a broker, tasks run inline in the calling process."""
+def celery_settings(broker: str, redis_url: str, jobs: Mapping | None = None) -> dict:
+    """Celery settings chosen so no task is lost; without a broker, tasks run inline."""
+    jobs = {**{name: default for name, (default, _) in RECONCILIATION_DEFAULTS.items()},
+            "RECONCILE_RATE_LIMIT": "10/s", **(jobs or {})}
     settings = {
         "broker_url": broker or "memory://",
+        # Nobody reads task results; storing them would only fill Redis.
         "result_backend": None,
         "task_ignore_result": True,
         "task_always_eager": not broker,
         "task_eager_propagates": False,
+        # JSON only: a pickled message from whoever can write to the broker would run code.
         "task_serializer": "json",
         "accept_content": ["json"],
         # A task is acknowledged only after it finished, so a crashed worker's task is redelivered.
         "task_acks_late": True,
-        # A worker killed mid-task (OOM, SIGKILL) puts the message back instead of dropping it.
+        # A worker killed mid-task (OOM, SIGKILL) puts the message back instead of dropping it; safe
+        # because every task is idempotent, and a message that kills its worker every time is bounded
+        # by NOTIFICATION_MAX_ATTEMPTS (each start is counted in the database).
         "task_reject_on_worker_lost": True,
         # One message at a time per process: a crash can only ever strand the one in hand.
         "worker_prefetch_multiplier": 1,
-        # Longer than the longest countdown we schedule, or Redis redelivers a waiting task early.
+        # Redis redelivers an unacknowledged message after this: longer than the longest countdown we
+        # schedule (retry backoff is capped at 10 minutes) plus the hard time limit, or a waiting task
+        # would run twice. A worker that died with a message in hand is covered by the sweeper sooner.
         "broker_transport_options": {"visibility_timeout": 2 * 60 * 60},
-        # A hung task is stopped instead of blocking a worker process for ever.
+        # A hung task is stopped instead of blocking a worker process for ever; Midtrans calls time out
+        # after MIDTRANS_READ_TIMEOUT with bounded retries, well inside these.
         "task_soft_time_limit": 60,
         "task_time_limit": 90,
+        # A worker that starts before the broker keeps trying instead of exiting.
         "broker_connection_retry_on_startup": True,
+        # Publishing while the broker is down fails within a second (the web answers Midtrans at once;
+        # the stored notification waits for the sweeper) instead of hanging the request.
+        "task_publish_retry_policy": {"max_retries": 2, "interval_start": 0, "interval_step": 0.2},
+        # Reconciliation asks Midtrans at most this often per worker process (no published limit; 429s
+        # are retried): the steady pace towards Midtrans is this times the number of worker processes.
+        "task_annotations": {"payments.reconcile_payment": {"rate_limit": jobs["RECONCILE_RATE_LIMIT"]}},
+        "beat_schedule": beat_schedule(jobs),
         "timezone": "UTC",
     }
     return settings
+
+
+def beat_schedule(jobs: Mapping) -> dict:
+    """What the one beat process enqueues, and how often; the tasks themselves run on workers."""
+    return {
+        "reconcile-pending-payments": {
+            "task": "payments.reconcile_pending_payments",
+            "schedule": float(jobs["RECONCILE_INTERVAL_SECONDS"]),
+            # A run that waited longer than its interval is superseded by the next one.
+            "options": {"expires": float(jobs["RECONCILE_INTERVAL_SECONDS"])},
+        },
+        "sweep-notifications": {
+            "task": "payments.sweep_notifications",
+            "schedule": float(jobs["SWEEP_INTERVAL_SECONDS"]),
+            "options": {"expires": float(jobs["SWEEP_INTERVAL_SECONDS"])},
+        },
+    }

@@ -1,18 +1,21 @@
 """`flask midtrans ...`: operator commands around Midtrans."""
 import json
 import time
+from contextlib import nullcontext
 
 import click
 import requests
 from flask import current_app
 from flask.cli import AppGroup
+from sqlalchemy.exc import SQLAlchemyError
 
 from shop.emulator import trigger as triggering
 from shop.emulator.notifications import UnsupportedNotification
 from shop.emulator.sender import HEADERS
 from shop.emulator.store import EmulatorStore
 from shop.extensions import db
-from shop.payments import gateway
+from shop.orders.models import Order
+from shop.payments import gateway, reconciliation, services
 from shop.payments.models import Payment
 
 midtrans_cli = AppGroup("midtrans", help="Midtrans tools: trigger, sign, reconcile, replay.")
@@ -89,3 +92,91 @@ def sign(file):
         raise click.ClickException(f"{', '.join(wrong)} must be present as strings, exactly as Midtrans sent them "
                                    '(e.g. "gross_amount": "10000.00")')
     click.echo(json.dumps(gateway.sign(body), indent=2, ensure_ascii=False))
+
+
+# --- reconciliation -----------------------------------------------------------------------
+
+@midtrans_cli.command("reconcile")
+@click.option("--order", "order_id", type=click.IntRange(min=1), help="Check every payment of this shop order id.")
+@click.option("--dry-run", is_flag=True, help="Ask Midtrans and print what would change; save nothing.")
+@click.option("--limit", type=click.IntRange(1, 100_000), help="Payments to check at most (default RECONCILE_BATCH_SIZE).")
+def reconcile(order_id: int | None, dry_run: bool, limit: int | None):
+    """Ask Midtrans's GET status about stale open payments (or one order's) and apply the answers.
+
+    The same service as the beat job, run here one payment after the other; each one is committed
+    on its own and announced (cache, e-mail) after its commit. Prints one line per change.
+    """
+    limit = limit or current_app.config["RECONCILE_BATCH_SIZE"]
+    payment_ids, orphans = _reconcile_targets(order_id, limit)
+    _save_claims(dry_run, orphans)
+    for change in orphans:
+        click.echo(f"order {change.order_id}: {change.before.value} -> {change.after.value} "
+                   "[NO_PAYMENT_ATTEMPT: stock released]")
+    checks = [_checked(services.recheck_payment, payment_id, dry_run) for payment_id in payment_ids]
+    if dry_run:
+        db.session.rollback()
+    failed = checks.count(None)
+    changed = sum(1 for check in checks if check and check.change and check.change.pages_changed)
+    click.echo(f"checked {len(checks)} payments: {changed} changed, {failed} failed; "
+               f"{len(orphans)} orders without payment expired" + (" (dry run: nothing saved)" if dry_run else ""))
+    if failed:
+        raise click.ClickException(f"{failed} of {len(checks)} payments could not be checked")
+
+
+def _reconcile_targets(order_id: int | None, limit: int) -> tuple[list[int], list]:
+    if order_id is None:
+        run = reconciliation.start_reconcile_run(limit)
+        if run is None:
+            raise click.ClickException("another reconciliation run is going on; try again in a moment")
+        return run.payment_ids, run.orphans
+    order = db.session.get(Order, order_id)
+    if order is None:
+        raise click.ClickException(f"no order has the id {order_id}")
+    orphans = [services.expire_orphaned_order(i) for i in reconciliation.orphaned_order_ids(1, order_id)]
+    return [payment.id for payment in order.payments], [change for change in orphans if change]
+
+
+def _save_claims(dry_run: bool, orphans: list) -> None:
+    """Commit the run's claims and expired orders (a dry run keeps one transaction to roll back)."""
+    if dry_run:
+        return
+    db.session.commit()
+    for change in orphans:
+        services.announce_order_change(change)
+
+
+def _checked(service, ident: int, dry_run: bool) -> services.PaymentCheck | None:
+    """Run one flush-only service; commit and announce it, or keep it for the dry run's rollback."""
+    try:
+        with db.session.begin_nested() if dry_run else nullcontext():
+            check = service(ident)
+        if not dry_run:
+            db.session.commit()
+    except (gateway.MidtransError, SQLAlchemyError) as exc:
+        if not dry_run:
+            db.session.rollback()
+        click.echo(f"payment {ident}: not checked: {type(exc).__name__}: {exc}", err=True)
+        return None
+    if not dry_run:
+        services.announce_order_change(check.change)
+    click.echo(check.describe())
+    return check
+
+
+@midtrans_cli.command("replay")
+@click.argument("notification_id", type=click.IntRange(min=1))
+def replay(notification_id: int):
+    """Apply stored notification NOTIFICATION_ID again (GET status first when MIDTRANS_VERIFY_STATUS is on).
+
+    Recorded in the payment's history as a REPLAY; the original row stays as it was.
+    """
+    try:
+        check = services.replay_notification(notification_id)
+        db.session.commit()
+    except services.NotificationNotFound as exc:
+        raise click.ClickException(str(exc)) from exc
+    except gateway.MidtransError as exc:
+        db.session.rollback()
+        raise click.ClickException(f"Midtrans could not confirm it: {type(exc).__name__}: {exc}") from exc
+    services.announce_order_change(check.change)
+    click.echo(f"notification {notification_id} replayed as notification {check.notification_id}: {check.describe()}")

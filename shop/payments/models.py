@@ -65,7 +65,7 @@ class Payment(db.Model):
     expires_at = mapped_column(UTCDateTime(), nullable=True)
     transaction_time = mapped_column(UTCDateTime(), nullable=True)
     settlement_time = mapped_column(UTCDateTime(), nullable=True)
-    last_checked_at = mapped_column(UTCDateTime(), nullable=True)  # last GET status
+    last_checked_at = mapped_column(UTCDateTime(), nullable=True)  # last GET status, asked or queued
     created_at = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
     updated_at = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow, nullable=False)
 
@@ -125,10 +125,12 @@ class Notification(db.Model):
         db.Enum(NotificationOutcome, name="notification_outcome", native_enum=False, length=20),
         nullable=True,
     )
-    attempts: Mapped[int] = mapped_column(default=0)
+    attempts: Mapped[int] = mapped_column(default=0)  # times processing started (or was forced)
     error: Mapped[str | None] = mapped_column(db.String(500))
     received_at = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
     processed_at = mapped_column(UTCDateTime(), nullable=True)
+    # When processing last started or the sweeper last queued it: the sweeper waits from here.
+    last_attempt_at = mapped_column(UTCDateTime(), nullable=True)
 
     payment = relationship("Payment", back_populates="notifications")
 

@@ -3,7 +3,9 @@
 `record_notification` is the webhook's half (parse, verify, store). `apply_midtrans_status`
 applies one status -- a webhook body or a GET-status answer -- under row locks, through the
 transition table in shop.payments.states; the task, the reconciliation job and operator replays
-all call it. `announce_order_change` does the side effects, after the caller's commit.
+all call it. `announce_order_change` does the side effects, after the caller's commit. `recheck_payment`
+(GET status), `replay_notification` and `expire_orphaned_order` are reconciliation's operations,
+shared by its tasks, `flask midtrans reconcile|replay` and the dashboard.
 """
 import json
 import logging
@@ -76,7 +78,7 @@ class OrderChange:
     user_id: int
     before: OrderStatus
     after: OrderStatus
-    payment_status: PaymentStatus
+    payment_status: PaymentStatus | None  # None: an order that never had a payment
 
     @property
     def order_changed(self) -> bool:
@@ -319,11 +321,160 @@ def _mark_paid(order: Order, payment: Payment) -> None:
 
 
 def _finish(notification: Notification, outcome: NotificationOutcome) -> None:
+    # `attempts` counts starts: the task counts its own, reconcile and replay rows are made with 1.
     notification.outcome = outcome
     notification.state = NotificationState.PROCESSED
     notification.processed_at = utcnow()
-    notification.attempts += 1
     notification.error = None
+
+
+# --- reconciliation: GET status, replays, orphaned orders ---------------------------------
+
+class PaymentNotFound(LookupError):
+    """No payment has this id."""
+
+
+class NotificationNotFound(LookupError):
+    """No stored notification has this id."""
+
+
+NOT_FOUND = "NOT_FOUND"  # Midtrans knows no transaction (yet): nothing applied
+
+
+@dataclass(frozen=True)
+class PaymentCheck:
+    """What a GET status or a replay did to one payment, for the caller to print or show."""
+
+    payment_id: int
+    midtrans_order_id: str
+    before: PaymentStatus
+    result: str  # a NotificationOutcome value, or NOT_FOUND
+    change: OrderChange | None
+    notification_id: int | None  # the history row it was recorded as
+
+    @property
+    def after(self) -> PaymentStatus:
+        return self.change.payment_status if self.change else self.before
+
+    def describe(self) -> str:
+        line = f"payment {self.payment_id} {self.midtrans_order_id}: {self.before.value} -> {self.after.value}"
+        if self.change is not None and self.change.order_changed:
+            line += f", order {self.change.order_id} {self.change.before.value} -> {self.change.after.value}"
+        return f"{line} [{self.result}]"
+
+
+def recheck_payment(payment_id: int) -> PaymentCheck:
+    """Ask Midtrans's GET status about one payment and apply it like a notification (flushes)."""
+    payment = db.session.get(Payment, payment_id)
+    if payment is None:
+        raise PaymentNotFound(f"no payment has the id {payment_id}")
+    before = payment.status
+    try:
+        status = status_at_midtrans(payment)
+    except gateway.MidtransNotFound:
+        status = _local_expiry(payment)
+        if status is None:
+            payment.last_checked_at = utcnow()
+            return PaymentCheck(payment.id, payment.midtrans_order_id, before, NOT_FOUND, None, None)
+    notification = add_history(payment, status, NotificationSource.RECONCILE)
+    change = apply_midtrans_status(payment, status, notification)
+    return PaymentCheck(payment.id, payment.midtrans_order_id, before, _result(change), change, notification.id)
+
+
+def status_at_midtrans(payment: Payment) -> dict:
+    """GET status by Midtrans order id (its latest transaction), else by the known transaction id."""
+    try:
+        return gateway.get_status(payment.midtrans_order_id)
+    except gateway.MidtransNotFound:
+        if not payment.transaction_id:
+            raise
+        # BI-SNAP and DANA transactions can only be found by their transaction id.
+        return gateway.get_status(payment.transaction_id)
+
+
+def _local_expiry(payment: Payment) -> dict | None:
+    """The status to record when Midtrans knows no transaction: expired once the Snap page is over.
+
+    Before any method is chosen Midtrans answers 404; after the Snap expiry (plus a grace for
+    clocks and Midtrans's indexing) no method can be chosen any more, so the attempt is over.
+    A payment that already had a transaction is never expired on a 404: an admin looks.
+    """
+    if payment.status is not PaymentStatus.CREATED:
+        if payment.status.is_open:
+            log.warning("payment=%s is %s but Midtrans does not know it; left as it is",
+                        payment.midtrans_order_id, payment.status.value)
+        return None
+    if utcnow() < snap_deadline(payment):
+        log.info("payment=%s no method chosen yet (Midtrans 404); Snap still open", payment.midtrans_order_id)
+        return None
+    return {"order_id": payment.midtrans_order_id, "transaction_status": "expire", "status_code": "404",
+            "gross_amount": f"{payment.gross_amount}.00",
+            "status_message": "Midtrans does not know this order and its Snap expiry has passed: "
+                              "expired by the shop's reconciliation"}
+
+
+def snap_deadline(payment: Payment) -> datetime:
+    """When the shop may expire a Snap attempt Midtrans never saw a method for."""
+    config = current_app.config
+    expires = payment.expires_at or payment.created_at + timedelta(minutes=config["PAYMENT_EXPIRY_MINUTES"])
+    return expires + timedelta(minutes=config["RECONCILE_EXPIRY_GRACE_MINUTES"])
+
+
+def add_history(payment: Payment, fields: dict, source: NotificationSource, body: str | None = None) -> Notification:
+    """Record a status the shop fetched or replayed in the notifications' history (flushes)."""
+    now = utcnow()
+    notification = Notification(payment=payment, source=source, attempts=1, last_attempt_at=now, received_at=now,
+                                body=body if body is not None else json.dumps(fields, ensure_ascii=False),
+                                **summary_columns(fields))
+    db.session.add(notification)
+    db.session.flush()
+    return notification
+
+
+def _result(change: OrderChange) -> str:
+    return change.outcome.value if change.outcome else "ALREADY_PROCESSED"
+
+
+def replay_notification(notification_id: int) -> PaymentCheck:
+    """Apply a stored notification again, as the task would, recorded as a REPLAY (flushes)."""
+    stored = db.session.get(Notification, notification_id)
+    if stored is None:
+        raise NotificationNotFound(f"no notification has the id {notification_id}")
+    payment = stored.payment
+    before = payment.status
+    status, verified = midtrans_truth(stored)
+    replay = add_history(payment, json.loads(stored.body), NotificationSource.REPLAY, body=stored.body)
+    change = apply_midtrans_status(payment, status, replay, verified=verified)
+    log.info("notification=%s replayed as notification=%s outcome=%s", stored.id, replay.id, _result(change))
+    return PaymentCheck(payment.id, payment.midtrans_order_id, before, _result(change), change, replay.id)
+
+
+def midtrans_truth(notification: Notification) -> tuple[dict, bool]:
+    """The status to apply for a stored notification: GET status by transaction id, or its signed body."""
+    body = json.loads(notification.body)
+    if not current_app.config["MIDTRANS_VERIFY_STATUS"]:
+        return body, False
+    # By transaction id: BI-SNAP and DANA transactions can only be looked up that way.
+    return gateway.get_status(body.get("transaction_id") or notification.midtrans_order_id), True
+
+
+def expire_orphaned_order(order_id: int) -> OrderChange | None:
+    """Expire a PENDING order whose checkout never opened a payment; its stock goes back (flushes).
+
+    Checkout commits the order, then the payment: a crash in between leaves such an order. Locking
+    the order waits for a payment insert in flight (its foreign key takes a share lock on the order).
+    """
+    order = db.session.execute(select(Order).where(Order.id == order_id).with_for_update()
+                               .execution_options(populate_existing=True)).scalar_one_or_none()
+    if order is None or order.status is not OrderStatus.PENDING:
+        return None
+    db.session.expire(order, ["payments"])
+    if order.payments:
+        return None
+    before, order.status = order.status, states.order_status_without_payment(order.status)
+    release_stock(order)
+    log.info("order=%s had no payment attempt: %s -> %s, stock released", order.id, before.value, order.status.value)
+    return OrderChange(None, order.id, order.user_id, before, order.status, None)
 
 
 # --- after the commit -------------------------------------------------------------------

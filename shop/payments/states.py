@@ -185,6 +185,13 @@ _ORDER_FOR_FAILED = {
 }
 
 
+def order_status_without_payment(current: OrderStatus) -> OrderStatus:
+    """An order left PENDING by a checkout that never opened a payment (it crashed) expires."""
+    if current is not OrderStatus.PENDING:
+        raise IllegalTransition(f"order {current.value} cannot expire for want of a payment")
+    return OrderStatus.EXPIRED
+
+
 def order_status_for(order) -> OrderStatus:
     """Derive an order's status from all its payment attempts.
 

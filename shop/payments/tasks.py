@@ -1,5 +1,8 @@
-"""Celery tasks of the payments feature."""
-import json
+"""Celery tasks of the payments feature: notifications, reconciliation and the sweeper.
+
+Beat only enqueues the two periodic tasks; they run on a worker, claim their work under a run
+lock, commit, and then fan out one task per payment or notification.
+"""
 import logging
 import random
 import time
@@ -9,7 +12,7 @@ from flask import current_app
 from sqlalchemy.exc import DBAPIError
 
 from shop.extensions import db
-from shop.payments import gateway, services
+from shop.payments import gateway, reconciliation, services
 from shop.payments.models import Notification, NotificationState
 
 log = logging.getLogger(__name__)
@@ -23,10 +26,13 @@ TRANSIENT = (gateway.MidtransUnavailable, gateway.MidtransNotFound, DBAPIError)
 
 def enqueue_notification(notification_id: int) -> None:
     """Queue the processing of a stored notification (call after the commit)."""
+    own_task(process_notification.name).delay(notification_id)
+
+
+def own_task(name: str):
     # Through this app's own Celery app: another app built in the same process (tests, CLI)
     # may have become Celery's default.
-    task = current_app.extensions["celery"].tasks[process_notification.name]
-    task.delay(notification_id)
+    return current_app.extensions["celery"].tasks[name]
 
 
 @shared_task(name="payments.process_notification", bind=True, acks_late=True, max_retries=MAX_RETRIES,
@@ -35,6 +41,8 @@ def process_notification(self, notification_id: int) -> str | None:
     """Apply one stored Midtrans notification; running it twice changes nothing more."""
     started = time.monotonic()
     try:
+        if not count_attempt(notification_id):
+            return None
         change = apply_notification(notification_id)
     except TRANSIENT as exc:
         db.session.rollback()
@@ -53,6 +61,13 @@ def process_notification(self, notification_id: int) -> str | None:
     return change.outcome.value if change and change.outcome else None
 
 
+def count_attempt(notification_id: int) -> bool:
+    """Count this start in the database first; False once NOTIFICATION_MAX_ATTEMPTS is reached."""
+    counted = reconciliation.count_attempt(notification_id)
+    db.session.commit()
+    return counted
+
+
 def apply_notification(notification_id: int) -> services.OrderChange | None:
     """Confirm the notification with Midtrans when configured, apply it and commit."""
     notification = db.session.get(Notification, notification_id)
@@ -61,19 +76,10 @@ def apply_notification(notification_id: int) -> services.OrderChange | None:
         return None
     if notification.state is NotificationState.PROCESSED:
         return None
-    status, verified = midtrans_truth(notification)
+    status, verified = services.midtrans_truth(notification)
     change = services.apply_midtrans_status(notification.payment, status, notification, verified=verified)
     db.session.commit()
     return change
-
-
-def midtrans_truth(notification: Notification) -> tuple[dict, bool]:
-    """The status to apply: GET status by transaction id, or the signed body itself."""
-    body = json.loads(notification.body)
-    if not current_app.config["MIDTRANS_VERIFY_STATUS"]:
-        return body, False
-    # By transaction id: BI-SNAP and DANA transactions can only be looked up that way.
-    return gateway.get_status(body.get("transaction_id") or notification.midtrans_order_id), True
 
 
 def retry_delay(retries: int) -> float:
@@ -90,7 +96,6 @@ def note_failure(notification_id: int, exc: Exception, final: bool) -> None:
     try:
         notification = db.session.get(Notification, notification_id)
         if notification is not None and notification.state is not NotificationState.PROCESSED:
-            notification.attempts += 1
             notification.error = f"{type(exc).__name__}: {exc}"[:500]
             notification.state = NotificationState.FAILED if final else notification.state
             db.session.commit()
@@ -110,3 +115,51 @@ def _log_outcome(notification_id: int, change: services.OrderChange | None, star
              "order_status=%s took_ms=%.1f", notification_id, change.order_id, notification.midtrans_order_id,
              notification.transaction_status, change.outcome.value, change.payment_status.value,
              change.after.value, took)
+
+
+# --- reconciliation and the sweeper ---------------------------------------------------------
+
+@shared_task(name="payments.reconcile_pending_payments", ignore_result=True)
+def reconcile_pending_payments() -> int | None:
+    """Claim the stale payments under the run lock, expire orphaned orders, queue one check each."""
+    run = reconciliation.start_reconcile_run(current_app.config["RECONCILE_BATCH_SIZE"])
+    db.session.commit()
+    if run is None:
+        return None
+    for change in run.orphans:
+        services.announce_order_change(change)
+    check = own_task(reconcile_payment.name)
+    for payment_id in run.payment_ids:
+        check.delay(payment_id)
+    log.info("reconcile run queued=%d orphaned_orders_expired=%d", len(run.payment_ids), len(run.orphans))
+    return len(run.payment_ids)
+
+
+@shared_task(name="payments.reconcile_payment", ignore_result=True)
+def reconcile_payment(payment_id: int) -> str | None:
+    """Ask Midtrans about one payment and apply the answer; on trouble the next run asks again."""
+    try:
+        check = services.recheck_payment(payment_id)
+        db.session.commit()
+    except (gateway.MidtransError, DBAPIError, services.PaymentNotFound) as exc:
+        db.session.rollback()
+        log.warning("payment=%s reconciliation failed (%s: %s); a later run asks again", payment_id,
+                    type(exc).__name__, str(exc)[:200])
+        return None
+    services.announce_order_change(check.change)
+    log.info("reconciled %s", check.describe())
+    return check.result
+
+
+@shared_task(name="payments.sweep_notifications", ignore_result=True)
+def sweep_notifications() -> int | None:
+    """Queue again the stored notifications no worker finished; give up on those past the bound."""
+    sweep = reconciliation.sweep_stranded_notifications(current_app.config["SWEEP_BATCH_SIZE"])
+    db.session.commit()
+    if sweep is None:
+        return None
+    for notification_id in sweep.queued:
+        enqueue_notification(notification_id)
+    if sweep.queued or sweep.failed:
+        log.info("sweep queued=%s failed=%s", sweep.queued[:20], sweep.failed[:20])
+    return len(sweep.queued)

@@ -1,0 +1,158 @@
+"""The periodic jobs' share of the work: which payments, orders and notifications need a look.
+
+The database is the truth; these close the gaps Midtrans and Celery leave (a notification never
+sent or never stored, a broker restart, a worker killed mid-task). Every function here runs in
+the caller's transaction and flushes; the task or CLI commits, then queues and announces.
+
+Two runs of one job never overlap: on PostgreSQL a run holds a transaction-level advisory lock
+(`pg_try_advisory_xact_lock`, shared by every process on every host, released by the run's
+commit), and the rows it claims are skipped by a concurrent claim (`FOR UPDATE SKIP LOCKED`).
+SQLite is the embedded single-process shop and needs no lock; there the claim's timestamps alone
+keep a payment from being asked twice in a row.
+"""
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import exists, func, or_, select, update
+
+from shop.extensions import db
+from shop.models import utcnow
+from shop.orders.models import Order, OrderStatus
+from shop.payments import services, states
+from shop.payments.models import Notification, NotificationState, Payment
+
+log = logging.getLogger(__name__)
+
+# Advisory lock keys, one per job: any two constant 64-bit numbers no other code uses.
+RUN_LOCKS = {"reconcile": 0x5348_4F50_0001, "sweep": 0x5348_4F50_0002}
+
+
+class NoRunLock(RuntimeError):
+    """The database has no run lock this shop knows how to take."""
+
+
+@dataclass
+class ReconcileRun:
+    """The payments a run claimed for a GET status, and the orphaned orders it expired."""
+
+    payment_ids: list[int] = field(default_factory=list)
+    orphans: list[services.OrderChange] = field(default_factory=list)
+
+
+@dataclass
+class Sweep:
+    """Notifications to queue again, and those given up on (now FAILED)."""
+
+    queued: list[int] = field(default_factory=list)
+    failed: list[int] = field(default_factory=list)
+
+
+def take_run_lock(job: str) -> bool:
+    """Hold `job`'s lock until this transaction ends; False while another run holds it."""
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "sqlite":
+        return True  # embedded single process: nothing else runs the job at the same time
+    if dialect != "postgresql":
+        raise NoRunLock(f"no run lock for {dialect}: run the shop on PostgreSQL (or SQLite when embedded)")
+    return bool(db.session.scalar(select(func.pg_try_advisory_xact_lock(RUN_LOCKS[job]))))
+
+
+def start_reconcile_run(limit: int) -> ReconcileRun | None:
+    """Claim up to `limit` stale payments and expire orphaned orders; None if a run is going on."""
+    if not take_run_lock("reconcile"):
+        log.info("reconcile run skipped: another run holds the lock")
+        return None
+    run = ReconcileRun(payment_ids=claim_stale_payments(limit))
+    for order_id in orphaned_order_ids(limit):
+        change = services.expire_orphaned_order(order_id)
+        if change is not None:
+            run.orphans.append(change)
+    return run
+
+
+def claim_stale_payments(limit: int) -> list[int]:
+    """The open payments due a GET status, least recently asked first, marked as asked now."""
+    config, now = current_app.config, utcnow()
+    old_enough = now - timedelta(minutes=config["RECONCILE_MIN_AGE_MINUTES"])
+    asked_recently = now - timedelta(minutes=config["RECONCILE_RECHECK_MINUTES"])
+    ids = db.session.scalars(
+        select(Payment.id)
+        .where(Payment.status.in_(states.OPEN),
+               or_(Payment.created_at <= old_enough, Payment.expires_at <= now),
+               or_(Payment.last_checked_at.is_(None), Payment.last_checked_at <= asked_recently))
+        .order_by(func.coalesce(Payment.last_checked_at, Payment.created_at), Payment.id)
+        .limit(limit).with_for_update(skip_locked=True)).all()
+    if ids:
+        # Marked now, so the next run asks others first even before these tasks ran.
+        db.session.execute(update(Payment).where(Payment.id.in_(ids))
+                           .values(last_checked_at=now, updated_at=Payment.updated_at)
+                           .execution_options(synchronize_session=False))
+    return list(ids)
+
+
+def orphaned_order_ids(limit: int, order_id: int | None = None) -> list[int]:
+    """PENDING orders older than ORPHAN_ORDER_MINUTES that never got a payment attempt."""
+    cutoff = utcnow() - timedelta(minutes=current_app.config["ORPHAN_ORDER_MINUTES"])
+    query = (select(Order.id)
+             .where(Order.status == OrderStatus.PENDING, Order.created_at <= cutoff,
+                    ~exists().where(Payment.order_id == Order.id))
+             .order_by(Order.id).limit(limit))
+    if order_id is not None:
+        query = query.where(Order.id == order_id)
+    return list(db.session.scalars(query))
+
+
+# --- the notification sweeper -------------------------------------------------------------
+
+def sweep_stranded_notifications(limit: int) -> Sweep | None:
+    """Pick notifications no worker finished within SWEEP_DELAY_SECONDS; None if a sweep is going on."""
+    if not take_run_lock("sweep"):
+        log.info("sweep skipped: another sweep holds the lock")
+        return None
+    config, now, sweep = current_app.config, utcnow(), Sweep()
+    cutoff = now - timedelta(seconds=config["SWEEP_DELAY_SECONDS"])
+    stranded = db.session.scalars(
+        select(Notification)
+        .where(Notification.state == NotificationState.RECEIVED,
+               func.coalesce(Notification.last_attempt_at, Notification.received_at) <= cutoff)
+        .order_by(Notification.id).limit(limit).with_for_update(skip_locked=True)).all()
+    for notification in stranded:
+        if notification.attempts >= config["NOTIFICATION_MAX_ATTEMPTS"]:
+            give_up(notification)
+            sweep.failed.append(notification.id)
+        else:
+            notification.last_attempt_at = now  # the next sweep waits a whole delay again
+            sweep.queued.append(notification.id)
+    return sweep
+
+
+def count_attempt(notification_id: int) -> bool:
+    """Count one start of processing; False (and the notification FAILED) past the bound.
+
+    Counted in the database before the work, so a message that kills its worker every time
+    (redelivered by the broker) stops after NOTIFICATION_MAX_ATTEMPTS starts too.
+    """
+    counted = db.session.scalar(
+        update(Notification)
+        .where(Notification.id == notification_id, Notification.state == NotificationState.RECEIVED,
+               Notification.attempts < current_app.config["NOTIFICATION_MAX_ATTEMPTS"])
+        .values(attempts=Notification.attempts + 1, last_attempt_at=utcnow())
+        .returning(Notification.id))
+    if counted is not None:
+        return True
+    notification = db.session.get(Notification, notification_id, populate_existing=True)
+    if notification is None or notification.state is not NotificationState.RECEIVED:
+        return True  # missing or processed already: the task says so and skips it
+    give_up(notification)
+    return False
+
+
+def give_up(notification: Notification) -> None:
+    """Mark a notification FAILED for an admin, keeping its last error."""
+    last = notification.error or "no attempt finished (broker down or worker lost)"
+    notification.state = NotificationState.FAILED
+    notification.error = f"gave up after {notification.attempts} attempts; last error: {last}"[:500]
+    log.error("notification=%s gave up after %d attempts; state FAILED: %s", notification.id,
+              notification.attempts, last[:200])
