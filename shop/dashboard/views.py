@@ -1,5 +1,4 @@
 """The staff dashboard: every order, its payment attempts and the notifications behind them."""
-import importlib
 import logging
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -10,7 +9,7 @@ from shop.caching import DASHBOARD_DETAIL, DASHBOARD_LIST, cached_html
 from shop.dashboard.forms import OrderFilterForm
 from shop.extensions import db, login_manager
 from shop.orders import services
-from shop.orders.push import announce_change
+from shop.payments import services as payment_services
 from shop.payments.gateway import MidtransError
 
 log = logging.getLogger(__name__)
@@ -80,7 +79,7 @@ def recheck(order_id: int, payment_id: int):
     """Ask Midtrans for the attempt's status now and apply the answer."""
     order = services.get_order_for_admin(order_id)
     payment = services.attempt_of(order, payment_id)
-    return _run_payment_action(order, "recheck_payment", payment.id,
+    return _run_payment_action(order, payment_services.recheck_payment, payment.id,
                                f"Status {payment.midtrans_order_id} sudah dicek ulang ke Midtrans.")
 
 
@@ -89,37 +88,24 @@ def replay(order_id: int, notification_id: int):
     """Apply a stored notification again (e.g. after a fix)."""
     order = services.get_order_for_admin(order_id)
     notification = services.notification_of(order, notification_id)
-    return _run_payment_action(order, "replay_notification", notification.id,
+    return _run_payment_action(order, payment_services.replay_notification, notification.id,
                                f"Notifikasi #{notification.id} sudah diputar ulang.")
 
 
-def _run_payment_action(order, name: str, target_id: int, done: str):
+def _run_payment_action(order, action, target_id: int, done: str):
     back = redirect(url_for(".order_detail", order_id=order.id), 303)
-    action = payment_service(name)
-    if action is None:
-        flash("Fitur ini belum tersedia: layanan pembayarannya belum terpasang.", "warning")
-        return back
-    before = order.status
     try:
-        action(target_id)
+        check = action(target_id)
         db.session.commit()
     except MidtransError as error:
         db.session.rollback()
-        log.warning("dashboard %s(%s) for order %s failed: %s", name, target_id, order.id, error)
+        log.warning("dashboard %s(%s) for order %s failed: %s", action.__name__, target_id, order.id, error)
         flash(f"Midtrans tidak bisa dihubungi atau menolak permintaan: {error}", "error")
         return back
-    log.info("dashboard %s(%s) for order %s by user %s", name, target_id, order.id, current_user.id)
-    announce_change(order, before)
-    flash(done, "success")
+    log.info("dashboard %s(%s) for order %s by user %s: %s", action.__name__, target_id, order.id,
+             current_user.id, check.describe())
+    payment_services.announce_order_change(check.change)
+    flash(f"{done} Hasil: {check.describe()}", "success")
     return back
 
 
-def payment_service(name: str):
-    """`shop.payments.services.<name>` when the payments feature provides it, else None."""
-    try:
-        module = importlib.import_module("shop.payments.services")
-    except ModuleNotFoundError as error:
-        if error.name != "shop.payments.services":
-            raise
-        return None
-    return getattr(module, name, None)

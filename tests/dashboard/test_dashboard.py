@@ -1,6 +1,5 @@
 """The staff dashboard: access, filters, totals, attention, history and actions."""
-import sys
-import types
+import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -8,11 +7,11 @@ import pytest
 from shop.extensions import cache, db
 from shop.caching import DASHBOARD_DETAIL
 from shop.orders.models import OrderStatus
-from shop.payments.gateway import MidtransUnavailable
 from shop.payments.models import (Notification, NotificationOutcome, NotificationSource,
                                   NotificationState, PaymentStatus)
 from tests.factories import OrderFactory, PaymentFactory, UserFactory
 from tests.orders.helpers import log_in
+from tests.payments.helpers import for_payment
 
 WIB = timezone(timedelta(hours=7))
 
@@ -157,17 +156,6 @@ def test_detail_shows_attempts_and_the_notification_history(client, admin):
     assert html.count("Cek status ke Midtrans") == 2 and html.count("Putar ulang") == 7
 
 
-def test_actions_say_not_available_until_the_payments_services_exist(client, admin):
-    payment = PaymentFactory(status=PaymentStatus.PENDING)
-    note = notification(payment, NotificationOutcome.STALE)
-    base = f"/dashboard/pesanan/detail-pesanan/{payment.order.id}"
-
-    for url in (f"{base}/cek-status/{payment.id}", f"{base}/replay/{note.id}"):
-        response = client.post(url, follow_redirects=True)
-        assert "belum tersedia" in response.get_data(as_text=True)
-    assert payment.status == PaymentStatus.PENDING and payment.order.status == OrderStatus.PENDING
-
-
 def test_actions_reject_an_attempt_of_another_order(client, admin):
     payment, foreign = PaymentFactory(), PaymentFactory()
 
@@ -176,54 +164,52 @@ def test_actions_reject_an_attempt_of_another_order(client, admin):
     assert response.status_code == 404
 
 
-@pytest.fixture
-def payment_services(monkeypatch):
-    """Stand-ins for the reconciliation engineer's shop.payments.services."""
-    module = types.ModuleType("shop.payments.services")
-    module.calls = []
-
-    def recheck_payment(payment_id):
-        module.calls.append(("recheck", payment_id))
-        if module.error:
-            raise module.error
-        payment = db.session.get(PaymentFactory._meta.model, payment_id)
-        payment.status = PaymentStatus.SUCCESS
-        payment.order.status = OrderStatus.SUCCESS
-
-    module.recheck_payment, module.error = recheck_payment, None
-    module.replay_notification = lambda notification_id: module.calls.append(("replay", notification_id))
-    monkeypatch.setitem(sys.modules, "shop.payments.services", module)
-    return module
+def settled_at_midtrans(midtrans, payment) -> dict:
+    """Midtrans's GET status says `payment` was paid by BCA virtual account."""
+    body = for_payment(payment, "bank_transfer_bca_settlement.json")
+    midtrans.statuses[payment.midtrans_order_id] = {**body, "status_message": "Success, transaction is found"}
+    return body
 
 
-def test_recheck_applies_the_answer_and_refreshes_the_cached_pages(app, client, admin, payment_services):
+def test_recheck_applies_the_answer_and_refreshes_the_cached_pages(app, client, admin, midtrans):
     payment = PaymentFactory(status=PaymentStatus.PENDING)
     order = payment.order
+    settled_at_midtrans(midtrans, payment)
     page = f"/dashboard/pesanan/detail-pesanan/{order.id}"
     client.get(page)
     stream = app.extensions["order_push"].hub.open(order.id)
 
     response = client.post(f"{page}/cek-status/{payment.id}", follow_redirects=True)
 
-    assert payment_services.calls == [("recheck", payment.id)]
-    assert "sudah dicek ulang" in response.get_data(as_text=True)
-    assert "badge-SUCCESS" in response.get_data(as_text=True)
+    html = response.get_data(as_text=True)
+    assert "sudah dicek ulang" in html and "PENDING -&gt; SUCCESS" in html
+    assert "badge-SUCCESS" in html
+    assert midtrans.calls("GET", f"/v2/{payment.midtrans_order_id}/status")
+    history = db.session.query(Notification).filter_by(payment_id=payment.id).all()
+    assert [n.source for n in history] == [NotificationSource.RECONCILE]
     assert stream.get_nowait() == "SUCCESS"  # open order pages hear about it
     app.extensions["order_push"].hub.close(order.id, stream)
 
 
-def test_replay_calls_the_service_with_that_notification(client, admin, payment_services):
-    payment = PaymentFactory()
+def test_replay_applies_that_notification_again_as_a_new_history_row(client, admin, midtrans):
+    payment = PaymentFactory(status=PaymentStatus.PENDING)
+    body = settled_at_midtrans(midtrans, payment)
     note = notification(payment, NotificationOutcome.REJECTED)
+    note.body = json.dumps(body)
+    db.session.flush()
 
     client.post(f"/dashboard/pesanan/detail-pesanan/{payment.order.id}/replay/{note.id}")
 
-    assert payment_services.calls == [("replay", note.id)]
+    history = db.session.query(Notification).filter_by(payment_id=payment.id).order_by(Notification.id).all()
+    assert [n.source for n in history] == [NotificationSource.WEBHOOK, NotificationSource.REPLAY]
+    assert history[1].outcome is NotificationOutcome.APPLIED
+    assert db.session.get(type(payment), payment.id).status is PaymentStatus.SUCCESS
 
 
-def test_recheck_with_midtrans_down_changes_nothing(client, admin, payment_services):
+def test_recheck_with_midtrans_down_changes_nothing(client, admin, midtrans):
     payment = PaymentFactory(status=PaymentStatus.PENDING)
-    payment_services.error = MidtransUnavailable("timeout")
+    for _ in range(3):
+        midtrans.script("GET", f"/v2/{payment.midtrans_order_id}/status", 503, {"status_message": "down"})
     db.session.commit()  # the failed action rolls back; what the test made must survive that
     page = f"/dashboard/pesanan/detail-pesanan/{payment.order.id}"
     client.get(page)
