@@ -11,11 +11,15 @@ from tests.payments.conftest import _midtrans_server, midtrans, payment, product
 
 @pytest.fixture
 def other_app(app):
-    """Build another shop app (production mode, a proxy, ...) on the test database, rolled back after."""
+    """Build another shop app (production mode, a proxy, ...) on the test database, rolled back after.
+
+    Inside `with other_app(config) as shop:` its app context is the current one: factories and
+    fixtures asked for after it write into its transaction, so its requests see those rows.
+    """
 
     @contextmanager
     def build(config: dict):
-        shop = create_app({"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"], **config})
+        shop = create_app({**config, "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"]})
         with shop.app_context():
             engine = db.engines[None]
             if engine.dialect.name == "sqlite":
