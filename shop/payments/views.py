@@ -9,7 +9,7 @@ Midtrans advises against relying on that, so it is off by default and the signat
 import ipaddress
 import logging
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, abort, current_app, jsonify, request
 
 from shop.extensions import csrf, db
 from shop.payments import services
@@ -31,7 +31,9 @@ def midtrans_notification():
                     request.remote_addr)
         return jsonify(error="forbidden_source", message="This address may not send notifications."), 403
     request.max_content_length = NOTIFICATION_MAX_BYTES
-    body = request.get_data(cache=False)  # read once; 413 above the limit
+    body = request.get_data(cache=False)  # read once; 413 when Content-Length is above the limit
+    if len(body) >= NOTIFICATION_MAX_BYTES:
+        abort(413)  # a chunked body (no Content-Length) is cut at the limit by werkzeug, not refused
     try:
         notification = services.record_notification(body)
         db.session.commit()
