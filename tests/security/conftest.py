@@ -4,6 +4,7 @@ from contextlib import contextmanager
 import pytest
 
 from shop import create_app
+from shop.config import EMULATOR_PREFIX, TEST_SETTINGS
 from shop.extensions import db
 from tests.conftest import fix_pysqlite_transactions
 from tests.payments.conftest import _midtrans_server, midtrans, payment, product  # noqa: F401
@@ -38,3 +39,29 @@ def other_app(app):
         app.extensions["celery"].set_default()
 
     return build
+
+
+@pytest.fixture
+def production(app, other_app, monkeypatch):
+    """The shop as SHOP_PRODUCTION=1 builds it, every required secret set, CSRF on."""
+    env = {"SHOP_PRODUCTION": "1", "SECRET_KEY": "production-secret-" + "x" * 40,
+           "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "BASE_URL": "https://toko.example", "REDIS_URL": "redis://127.0.0.1:6379/9",
+           "MIDTRANS_SERVER_KEY": "SB-Mid-server-prod-test", "MIDTRANS_CLIENT_KEY": "SB-Mid-client-prod-test",
+           "MAIL_SERVER": ""}
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with other_app({}) as shop:
+        assert shop.config["SHOP_PRODUCTION"] and shop.config["WTF_CSRF_ENABLED"]
+        yield shop
+
+
+@pytest.fixture
+def emulator_shop(app, tmp_path):
+    """The shop as `bin/dev` builds it: the Midtrans emulator mounted, CSRF on (requests here need no database)."""
+    shop = create_app(dict(TEST_SETTINGS, MIDTRANS_EMULATOR=True, MIDTRANS_SERVER_KEY="", MIDTRANS_CLIENT_KEY="",
+                           MIDTRANS_API_BASE_URL="", MIDTRANS_SNAP_BASE_URL="", WTF_CSRF_ENABLED=True,
+                           MIDTRANS_EMULATOR_DB=str(tmp_path / "emulator.sqlite3"),
+                           SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'shop.db'}"))
+    assert any(rule.rule.startswith(EMULATOR_PREFIX) for rule in shop.url_map.iter_rules())
+    yield shop
+    app.extensions["celery"].set_default()

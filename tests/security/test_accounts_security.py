@@ -11,9 +11,6 @@ from shop.accounts.models import User
 from shop.extensions import db
 from tests.factories import PASSWORD, UserFactory
 
-SECRET = "production-secret-" + "x" * 40
-
-
 def test_passwords_are_stored_with_scrypt_and_a_salt_each(client):
     for email in ("a@contoh.id", "b@contoh.id"):
         client.post("/daftar", data={"name": "A", "email": email, "password": "sama-sama-1", "confirm": "sama-sama-1"})
@@ -44,20 +41,6 @@ def test_login_keeps_a_local_next_with_its_query(client):
     response = client.post("/login", query_string={"next": "/keranjang?x=1"},
                            data={"email": "budi@example.com", "password": PASSWORD})
     assert response.headers["Location"] == "/keranjang?x=1"
-
-
-@pytest.fixture
-def production(app, other_app, monkeypatch):
-    """The shop as SHOP_PRODUCTION=1 builds it, every required secret set, CSRF on."""
-    env = {"SHOP_PRODUCTION": "1", "SECRET_KEY": SECRET, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-           "BASE_URL": "https://toko.example", "REDIS_URL": "redis://127.0.0.1:6379/9",
-           "MIDTRANS_SERVER_KEY": "SB-Mid-server-prod-test", "MIDTRANS_CLIENT_KEY": "SB-Mid-client-prod-test",
-           "MAIL_SERVER": ""}
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    with other_app({}) as shop:
-        assert shop.config["SHOP_PRODUCTION"] and shop.config["WTF_CSRF_ENABLED"]
-        yield shop
 
 
 def _csrf_token(page: str) -> str:
