@@ -138,7 +138,9 @@ def finalize(config: dict) -> None:
     if config["TRUSTED_PROXY_COUNT"] < 0:
         raise ConfigError("TRUSTED_PROXY_COUNT cannot be negative")
     _derive_infrastructure(config)
-    config.setdefault("MAX_CONTENT_LENGTH", 1024 * 1024)
+    # Flask's own defaults are in `config` already (MAX_CONTENT_LENGTH = None): setdefault would keep them.
+    if config.get("MAX_CONTENT_LENGTH") is None:
+        config["MAX_CONTENT_LENGTH"] = 1024 * 1024
     config.setdefault("WTF_CSRF_TIME_LIMIT", None)
     config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
                   SESSION_COOKIE_SECURE=production, REMEMBER_COOKIE_SECURE=production,
