@@ -4,6 +4,7 @@ The embedded default -- nothing set at all -- runs the whole shop: a SQLite file
 `instance/`, tasks run in-process, a local cache, and the bundled Midtrans emulator.
 Nothing here runs at import time: `create_app` calls `settings_from_env()` then `finalize()`.
 """
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
@@ -63,6 +64,8 @@ def settings_from_env(env: Mapping[str, str] = os.environ) -> dict:
         "MIDTRANS_EMULATOR_NOTIFICATION_URL": get("MIDTRANS_EMULATOR_NOTIFICATION_URL"),
         "MIDTRANS_EMULATOR_RETRY_DELAYS": retry_delays(get("MIDTRANS_EMULATOR_RETRY_DELAYS", "1,2,3,5,8")),
         "MIDTRANS_VERIFY_STATUS": _bool(env.get("MIDTRANS_VERIFY_STATUS"), True),
+        "MIDTRANS_NOTIFICATION_ALLOWED_IPS": get("MIDTRANS_NOTIFICATION_ALLOWED_IPS"),
+        "TRUSTED_PROXY_COUNT": int(get("TRUSTED_PROXY_COUNT", "0")),
         "MIDTRANS_CONNECT_TIMEOUT": float(get("MIDTRANS_CONNECT_TIMEOUT", "3.05")),
         "MIDTRANS_READ_TIMEOUT": float(get("MIDTRANS_READ_TIMEOUT", "10")),
         "MIDTRANS_MAX_RETRIES": int(get("MIDTRANS_MAX_RETRIES", "3")),
@@ -117,6 +120,14 @@ def _whole_number(env: Mapping[str, str], name: str, default: int, smallest: int
     return int(text)
 
 
+def ip_networks(text: str) -> tuple:
+    """Parse "8.215.30.222, 103.208.23.0/24": addresses and CIDR blocks; empty means none."""
+    try:
+        return tuple(ipaddress.ip_network(part.strip()) for part in text.split(",") if part.strip())
+    except ValueError as error:
+        raise ConfigError(f"MIDTRANS_NOTIFICATION_ALLOWED_IPS: {error}") from None
+
+
 def retry_delays(text: str) -> tuple[float, ...]:
     """Parse "1,2,3,5,8": the emulator's waits, in seconds, before its 1st, 2nd, ... retry."""
     try:
@@ -161,8 +172,14 @@ def finalize(config: dict) -> None:
     if config["MIDTRANS_EMULATOR"]:
         _use_emulator(config)
     config["SECRET_KEY"] = config["SECRET_KEY"] or "dev-only-not-secret"
+    if isinstance(config["MIDTRANS_NOTIFICATION_ALLOWED_IPS"], str):
+        config["MIDTRANS_NOTIFICATION_ALLOWED_IPS"] = ip_networks(config["MIDTRANS_NOTIFICATION_ALLOWED_IPS"])
+    if config["TRUSTED_PROXY_COUNT"] < 0:
+        raise ConfigError("TRUSTED_PROXY_COUNT cannot be negative")
     _derive_infrastructure(config)
-    config.setdefault("MAX_CONTENT_LENGTH", 1024 * 1024)
+    # Flask's own defaults are in `config` already (MAX_CONTENT_LENGTH = None): setdefault would keep them.
+    if config.get("MAX_CONTENT_LENGTH") is None:
+        config["MAX_CONTENT_LENGTH"] = 1024 * 1024
     config.setdefault("WTF_CSRF_TIME_LIMIT", None)
     config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
                   SESSION_COOKIE_SECURE=production, REMEMBER_COOKIE_SECURE=production,

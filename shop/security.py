@@ -1,7 +1,8 @@
-"""Security headers on every response."""
+"""Security headers on every response, and the client's address behind trusted proxies."""
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 
 def origin_of(url: str) -> str:
@@ -37,5 +38,16 @@ def add_security_headers(response: Response) -> Response:
     return response
 
 
+def trust_proxies(app: Flask) -> None:
+    """Behind N proxies, take the client's address and scheme from their X-Forwarded-* headers.
+
+    Only as many as are really in front: with more, a client could forge its own address.
+    """
+    count = app.config["TRUSTED_PROXY_COUNT"]
+    if count:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)
+
+
 def register(app: Flask) -> None:
     app.after_request(add_security_headers)
+    trust_proxies(app)

@@ -12,9 +12,17 @@ bp = Blueprint("accounts", __name__)
 def safe_next(default: str) -> str:
     """The `next` target if it stays on this site, else `default` (no open redirect)."""
     target = request.args.get("next", "")
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return default
+    return target if is_local_path(target) else default
+
+
+def is_local_path(target: str) -> bool:
+    r"""A path on this site: never "//host", "/\host" or "/<TAB>/host" (browsers, and werkzeug's
+    redirect too, drop tabs and newlines from a URL, which turns the last one into "//host")."""
+    if not target.startswith("/") or "\\" in target:
+        return False
+    if any(ord(char) < 0x20 or ord(char) == 0x7F for char in target):
+        return False
+    return not target.startswith("//")
 
 
 @bp.route("/daftar", methods=["GET", "POST"])

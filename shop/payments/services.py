@@ -94,15 +94,55 @@ class OrderChange:
 def parse_notification(body: bytes) -> dict:
     """Parse a webhook body leniently: unknown fields ignored, the signed fields required."""
     try:
-        fields = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+        # UTF-8 only, as Midtrans sends; RecursionError: "[[[[..." nested past Python's limit.
+        fields = json.loads(body.decode("utf-8"), object_pairs_hook=_object_without_duplicate_keys)
+    except DuplicateKey as error:
+        raise InvalidNotification(str(error)) from None
+    except (ValueError, RecursionError):
         raise InvalidNotification("body is not JSON") from None
     if not isinstance(fields, dict):
         raise InvalidNotification("body is not a JSON object")
+    if not _storable(fields):
+        raise InvalidNotification("body holds a NUL character or an unpaired surrogate")
     missing = [name for name in REQUIRED_FIELDS if not isinstance(fields.get(name), str) or not fields[name]]
     if missing:
         raise InvalidNotification("missing or not a string: " + ", ".join(missing))
     return fields
+
+
+class DuplicateKey(ValueError):
+    pass
+
+
+def _object_without_duplicate_keys(pairs: list) -> dict:
+    # A key given twice reads differently in different parsers; Midtrans never sends one.
+    keys = [key for key, _ in pairs]
+    if len(set(keys)) != len(keys):
+        raise DuplicateKey("body repeats a key")
+    return dict(pairs)
+
+
+def _storable(fields: dict) -> bool:
+    """No string in the body holds what the database refuses to store (walked without recursion)."""
+    pending = [fields]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, dict):
+            pending.extend(value.keys())
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+        elif isinstance(value, str) and ("\x00" in value or not _encodable(value)):
+            return False
+    return True
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def record_notification(body: bytes) -> Notification:
@@ -117,7 +157,7 @@ def record_notification(body: bytes) -> Notification:
     if payment is None:
         raise UnknownPayment("no payment has this order_id")
     notification = Notification(payment=payment, source=NotificationSource.WEBHOOK,
-                                body=body.decode("utf-8", "replace"), **summary_columns(fields))
+                                body=body.decode("utf-8"), **summary_columns(fields))
     db.session.add(notification)
     db.session.flush()
     return notification
