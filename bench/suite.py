@@ -8,6 +8,8 @@ import argparse
 import json
 import os
 import random
+import signal
+import sys
 import tempfile
 import time
 from datetime import datetime, timezone
@@ -25,7 +27,7 @@ from bench.shape import BROKER_URL, DEFAULT_DATABASE, REDIS_URL, SERVER_KEY, sho
 RESULTS = Path(__file__).resolve().parent / "results"
 
 FULL = dict(payments=10_000, growth=10, concurrencies=[1, 16, 64], growth_concurrencies=[16, 64], repeats=3,
-            seconds=5, burst=2_000, burst_repeats=3, drain=10_000, orders=200, page_repeats=3, page_seconds=4)
+            seconds=4, burst=300, burst_repeats=3, drain=2_000, orders=200, page_repeats=3, page_seconds=4)
 QUICK = dict(payments=2_000, growth=10, concurrencies=[1, 16, 64], growth_concurrencies=[16], repeats=1,
              seconds=2, burst=300, burst_repeats=1, drain=1_000, orders=20, page_repeats=1, page_seconds=2)
 
@@ -36,6 +38,8 @@ def main() -> None:
     parser.add_argument("--database", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE),
                         help="a shop_bench* PostgreSQL database; it is dropped and made anew")
     args = parser.parse_args()
+    # `timeout` (bench/run) sends SIGTERM: turn it into an exit, so the finally below stops everything.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     plan = QUICK if args.quick else FULL
     started = time.monotonic()
     work = Path(tempfile.mkdtemp(prefix="shop-bench-"))
@@ -80,10 +84,11 @@ def run_all(plan: dict, database: str, fake: SlowFake, work: Path, results: dict
     print(f"1. webhook answer at {small} payments (ours, ceiling, ours, ...)", flush=True)
     results["webhook"] = webhook.interleaved(web_url, ceiling_url, bodies, plan["concurrencies"], plan["repeats"],
                                              plan["seconds"])
+    # One worker as the Procfile runs it (2 pool processes), consuming only what a burst gives it.
     processor = procs.celery_worker("worker-processing", dict(env, MIDTRANS_VERIFY_STATUS="0"), work,
-                                    concurrency=1, queues="bench.idle")
+                                    concurrency=2, queues="bench.idle")
     bursts = processing.Bursts("worker-processing")
-    print(f"2. processing at {small} payments (noop, notifications, ...), one worker process", flush=True)
+    print(f"2. processing at {small} payments (noop, notifications, ...), one worker (2 processes)", flush=True)
     pool = list(range(1, small + 1))
     results["processing"] = {"pairs": processing.compare(bursts, database, pool, plan["burst"],
                                                          plan["burst_repeats"], seed=100),
