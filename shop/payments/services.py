@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import insert, literal, select, update
 
 from shop.accounts.models import InboxMessage
 from shop.caching import clear_order_pages
@@ -145,7 +145,14 @@ def _encodable(text: str) -> bool:
     return True
 
 
-def record_notification(body: bytes) -> Notification:
+@dataclass(frozen=True)
+class StoredNotification:
+    """A notification row the webhook just stored (not loaded: the task loads it)."""
+
+    id: int
+
+
+def record_notification(body: bytes) -> StoredNotification:
     """Verify one webhook body and store it raw with the payment it is for (flushes)."""
     fields = parse_notification(body)
     valid = gateway.signature_is_valid(fields)
@@ -153,14 +160,25 @@ def record_notification(body: bytes) -> Notification:
         raise DashboardTestNotification(fields["order_id"], valid)
     if not valid:
         raise BadSignature("signature_key does not match")
-    payment = db.session.scalar(select(Payment).where(Payment.midtrans_order_id == fields["order_id"]))
-    if payment is None:
+    notification_id = db.session.scalar(_store_for_payment(fields, body))
+    if notification_id is None:
         raise UnknownPayment("no payment has this order_id")
-    notification = Notification(payment=payment, source=NotificationSource.WEBHOOK,
-                                body=body.decode("utf-8"), **summary_columns(fields))
-    db.session.add(notification)
-    db.session.flush()
-    return notification
+    return StoredNotification(notification_id)
+
+
+def _store_for_payment(fields: dict, body: bytes):
+    """INSERT ... SELECT: find the payment and store the notification in one round trip.
+
+    This is the webhook's hot path (Midtrans waits for it), so it is one Core statement rather
+    than an ORM SELECT, an object and a flush: no row is inserted when no payment matches.
+    """
+    values = {"source": NotificationSource.WEBHOOK, "body": body.decode("utf-8"),
+              "state": NotificationState.RECEIVED, "attempts": 0, "received_at": utcnow(),
+              **summary_columns(fields)}
+    table = Notification.__table__
+    found = select(Payment.id, *(literal(value, table.c[name].type) for name, value in values.items()))
+    return (insert(table).from_select(["payment_id", *values], found.where(
+        Payment.midtrans_order_id == fields["order_id"])).returning(table.c.id))
 
 
 def summary_columns(fields: dict) -> dict:
@@ -465,7 +483,8 @@ def add_history(payment: Payment, fields: dict, source: NotificationSource, body
     now = utcnow()
     notification = Notification(payment=payment, source=source, attempts=1, last_attempt_at=now, received_at=now,
                                 body=body if body is not None else json.dumps(fields, ensure_ascii=False),
-                                **summary_columns(fields))
+                                # The row is this payment's, whatever the body says (it may lack order_id).
+                                **{**summary_columns(fields), "midtrans_order_id": payment.midtrans_order_id})
     db.session.add(notification)
     db.session.flush()
     return notification

@@ -34,14 +34,13 @@ ENDPOINTS = {
     "midtrans_emulator.transactions": EMULATOR,
     "midtrans_emulator.settle": EMULATOR,
     "midtrans_emulator.expire_now": EMULATOR,
-    # Coming with the order pages and the dashboard. The names are guesses: at the merge, rename
-    # these rows to the real endpoint names (a row for an endpoint that does not exist is only
-    # reported, a real endpoint without a row fails). PATH_RULES below hold whatever the names.
     "orders.index": LOGIN,
-    "orders.detail": OWNER,
+    "orders.finish": LOGIN,  # looks the Midtrans order id up among the shopper's own orders only
+    "orders.show": OWNER,
     "orders.status": OWNER,
     "orders.events": OWNER,
     "orders.pay_again": OWNER,
+    "dashboard.home": ADMIN,
     "dashboard.orders": ADMIN,
     "dashboard.order_detail": ADMIN,
     "dashboard.recheck": ADMIN,

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import pytest
 
 from shop.extensions import db
+from shop.payments.models import Notification
 from tests.factories import OrderFactory, PaymentFactory, ProductFactory, UserFactory
 from tests.security.routes import ADMIN, EMULATOR, ENDPOINTS, LOGIN, OWNER, PUBLIC, WEBHOOK, path_class
 
@@ -35,6 +36,8 @@ class World:
     admin: object
     order: object
     product: object
+    payment: object
+    notification: object
 
 
 @pytest.fixture
@@ -42,14 +45,18 @@ def world():
     owner, shopper, admin = UserFactory(), UserFactory(), UserFactory(is_admin=True)
     product = ProductFactory(name="Kopi Gayo")
     order = OrderFactory(user=owner)
-    PaymentFactory(order=order)
+    payment = PaymentFactory(order=order)
+    notification = Notification(payment=payment, midtrans_order_id=payment.midtrans_order_id, body="{}",
+                                transaction_status="pending", status_code="201", gross_amount="100000.00")
+    db.session.add(notification)
     db.session.commit()  # into the test's outer transaction: a view's rollback must not undo it
-    return World(owner, shopper, admin, order, product)
+    return World(owner, shopper, admin, order, product, payment, notification)
 
 
 def sample_values(world: World) -> dict:
     """A value for every URL argument the shop's routes take."""
     return {"sku": world.product.sku, "order_id": world.order.id, "id": world.order.id,
+            "payment_id": world.payment.id, "notification_id": world.notification.id,
             "filename": "shop.css", "token": "no-such-token", "ident": "no-such-id"}
 
 

@@ -1,0 +1,21 @@
+"""The environment of the production shape on loopback: what the shop processes are started with."""
+import os
+
+SERVER_KEY = "SB-Mid-server-bench"
+CLIENT_KEY = "SB-Mid-client-bench"
+SECRET_KEY = "bench-secret-not-for-production"
+DEFAULT_DATABASE = "postgresql://postgres@127.0.0.1:5432/shop_bench_suite"
+BROKER_URL = "redis://127.0.0.1:6379/6"  # Celery's queue: only the bench uses db 6
+REDIS_URL = "redis://127.0.0.1:6379/7"  # page cache and status push: db 7
+
+
+def shop_env(database_url: str, midtrans_url: str, **extra: str) -> dict:
+    """Environment for gunicorn and the Celery worker: production mode, every secret set."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FLASK_", "MIDTRANS_", "DATABASE", "REDIS"))}
+    env.update(SHOP_PRODUCTION="1", SECRET_KEY=SECRET_KEY, DATABASE_URL=database_url, REDIS_URL=REDIS_URL,
+               CELERY_BROKER_URL=BROKER_URL, MIDTRANS_SERVER_KEY=SERVER_KEY, MIDTRANS_CLIENT_KEY=CLIENT_KEY,
+               MIDTRANS_EMULATOR="0", MIDTRANS_API_BASE_URL=midtrans_url,
+               MIDTRANS_SNAP_BASE_URL=midtrans_url + "/snap/v1", BASE_URL="http://127.0.0.1:8000",
+               MAIL_SERVER="", PYTHONUNBUFFERED="1")
+    env.update(extra)
+    return env
