@@ -52,6 +52,8 @@ def settings_from_env(env: Mapping[str, str] = os.environ) -> dict:
         "SECRET_KEY": get("SECRET_KEY"),
         "BASE_URL": get("BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
         "SQLALCHEMY_DATABASE_URI": _database_url(get("DATABASE_URL")),
+        "DB_POOL_SIZE": int(get("DB_POOL_SIZE", "10")),
+        "DB_POOL_TIMEOUT": float(get("DB_POOL_TIMEOUT", "10")),
         "REDIS_URL": get("REDIS_URL"),
         "CELERY_BROKER_URL": get("CELERY_BROKER_URL"),
         "MIDTRANS_SERVER_KEY": get("MIDTRANS_SERVER_KEY"),
@@ -177,6 +179,7 @@ def finalize(config: dict) -> None:
     if config["TRUSTED_PROXY_COUNT"] < 0:
         raise ConfigError("TRUSTED_PROXY_COUNT cannot be negative")
     _derive_infrastructure(config)
+    _size_database_pool(config)
     # Flask's own defaults are in `config` already (MAX_CONTENT_LENGTH = None): setdefault would keep them.
     if config.get("MAX_CONTENT_LENGTH") is None:
         config["MAX_CONTENT_LENGTH"] = 1024 * 1024
@@ -184,6 +187,22 @@ def finalize(config: dict) -> None:
     config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
                   SESSION_COOKIE_SECURE=production, REMEMBER_COOKIE_SECURE=production,
                   REMEMBER_COOKIE_HTTPONLY=True)
+
+
+def _size_database_pool(config: dict) -> None:
+    """A fixed pool per process on PostgreSQL: a request waits for a connection rather than opening one.
+
+    Opening a PostgreSQL connection costs a server process fork and an auth round trip; under
+    gevent one web process serves many requests at once, and overflow connections were opened and
+    closed per request. DB_POOL_SIZE x (web + worker processes) must stay under max_connections.
+    """
+    if not config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        return
+    options = config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
+    options.setdefault("pool_size", config["DB_POOL_SIZE"])
+    options.setdefault("max_overflow", 0)
+    options.setdefault("pool_timeout", config["DB_POOL_TIMEOUT"])
+    options.setdefault("pool_recycle", 1800)  # below common server/proxy idle cut-offs
 
 
 def _require_production_secrets(config: dict) -> None:

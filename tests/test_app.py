@@ -42,3 +42,12 @@ def test_production_names_the_missing_secret(monkeypatch):
 def test_postgres_url_gets_the_psycopg_driver():
     settings = settings_from_env({"DATABASE_URL": "postgres://u:p@db:5432/shop"})
     assert settings["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u:p@db:5432/shop"
+
+
+def test_postgresql_gets_a_fixed_pool_and_sqlite_keeps_its_own(monkeypatch):
+    monkeypatch.setenv("DB_POOL_SIZE", "7")
+    postgres = create_app({"SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://u@127.0.0.1/none"})
+    sqlite = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    options = postgres.config["SQLALCHEMY_ENGINE_OPTIONS"]
+    assert (options["pool_size"], options["max_overflow"]) == (7, 0)
+    assert "pool_size" not in sqlite.config.get("SQLALCHEMY_ENGINE_OPTIONS", {})
