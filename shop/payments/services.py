@@ -235,8 +235,10 @@ def _decide(payment: Payment, status: dict, verified: bool) -> NotificationOutco
     except states.UnknownMidtransStatus as exc:
         log.warning("payment=%s %s; left for reconciliation", payment.midtrans_order_id, exc)
         return Outcome.UNKNOWN_STATUS
-    if not verified and event.status in states.PAID and status.get("status_code") != "200":
-        return _flag(payment, "a paid status signed with status_code %r" % status.get("status_code"))
+    expected = states.SIGNED_STATUS_CODE.get(event.status)
+    if not verified and expected and status.get("status_code") != expected:
+        return _flag(payment, "%s signed with status_code %r; Midtrans signs it with %r"
+                     % (event.status.value, status.get("status_code"), expected))
     return _move(payment, event, status)
 
 
@@ -284,6 +286,11 @@ def _move(payment: Payment, event: states.PaymentEvent, status: dict) -> Notific
             new = states.next_status(payment.status, event)
     except states.StaleTransition as exc:
         log.info("payment=%s stale: %s", payment.midtrans_order_id, exc)
+        if event.status in states.PAID and payment.status in states.FAILED:
+            # Midtrans reports money for an attempt we hold as failed: never silently dropped.
+            payment.order.needs_review = True
+            log.warning("payment=%s MONEY AFTER FAILURE: %s reported while %s; flagged for an admin",
+                        payment.midtrans_order_id, event.status.value, payment.status.value)
         return Outcome.STALE
     except states.IllegalTransition as exc:
         return _flag(payment, str(exc))

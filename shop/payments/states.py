@@ -24,6 +24,14 @@ FAILED = frozenset({P.DENIED, P.CANCELLED, P.EXPIRED, P.FAILED})
 PAID = frozenset({P.SUCCESS, P.PARTIALLY_REFUNDED, P.REFUNDED, P.PARTIALLY_CHARGEBACK, P.CHARGEBACK})
 MONEY_BACK = frozenset({P.PARTIALLY_REFUNDED, P.REFUNDED, P.PARTIALLY_CHARGEBACK, P.CHARGEBACK})
 
+# The status_code Midtrans signs into a notification of each status (reference 1.6). The code is
+# signed and transaction_status is not: a body not confirmed by GET status must have both agree.
+SIGNED_STATUS_CODE = {
+    P.PENDING: "201", P.CHALLENGE: "201",
+    P.DENIED: "202", P.CANCELLED: "202", P.EXPIRED: "202",
+    **{paid: "200" for paid in PAID},
+}
+
 # Forward moves from a paid state: only money going back.
 PAID_FORWARD = {
     P.SUCCESS: MONEY_BACK,

@@ -98,6 +98,32 @@ def test_unverified_paid_status_needs_status_code_200(deliver, payment):
     assert payment.status is P.CREATED and payment.order.needs_review
 
 
+@pytest.mark.parametrize("edited", ["expire", "deny", "cancel"])
+def test_unverified_failure_needs_status_code_202(deliver, payment, product, edited):
+    # A genuine "201" pending body edited to say expire/deny/cancel must not fail the order.
+    deliver(for_payment(payment, PENDING))
+    notification = deliver(for_payment(payment, PENDING, transaction_status=edited))
+    assert notification.outcome is Out.REJECTED
+    assert (payment.status, payment.order.status) == (P.PENDING, OrderStatus.PENDING)
+    assert not payment.order.stock_released and product.stock == 3
+    assert payment.order.needs_review
+
+
+def test_unverified_challenge_needs_status_code_201(deliver, payment):
+    notification = deliver(settlement(payment, transaction_status="capture", fraud_status="challenge"))
+    assert notification.outcome is Out.REJECTED
+    assert payment.status is P.CREATED and payment.order.needs_review
+
+
+def test_money_reported_after_a_failure_is_flagged_not_dropped(deliver, payment):
+    deliver(for_payment(payment, PENDING))
+    deliver(for_payment(payment, EXPIRE, transaction_id=payment.transaction_id))
+    assert not payment.order.needs_review
+    late = deliver(settlement(payment, transaction_id=payment.transaction_id))
+    assert late.outcome is Out.STALE
+    assert payment.status is P.EXPIRED and payment.order.needs_review
+
+
 def test_expire_returns_the_stock_exactly_once(deliver, payment, product):
     deliver(for_payment(payment, PENDING))
     for _ in range(3):

@@ -68,11 +68,18 @@ def deliveries(draw):
     return name, draw(st.permutations([*events, *again]))
 
 
+def signed_code(transaction_status: str, fraud: str | None) -> str:
+    """The status_code Midtrans sends with this status (a challenged capture is 201, like pending)."""
+    if transaction_status == "capture" and fraud == "challenge":
+        return "201"
+    return CODE.get(transaction_status, "200")
+
+
 def body_for(payment, event, run: int) -> dict:
     transaction, transaction_status, fraud, method, extra = event
     body = {"transaction_time": TIME[transaction], "transaction_status": transaction_status,
             "transaction_id": f"trx-{run}-{transaction}", "status_message": "midtrans payment notification",
-            "status_code": CODE.get(transaction_status, "200"), "order_id": payment.midtrans_order_id,
+            "status_code": signed_code(transaction_status, fraud), "order_id": payment.midtrans_order_id,
             "merchant_id": "G141532850", "gross_amount": "150000.00", "currency": "IDR", **method, **extra}
     if fraud:
         body["fraud_status"] = fraud
