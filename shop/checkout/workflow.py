@@ -8,6 +8,7 @@ the same two steps for an order whose attempts all failed: its stock is held aga
 attempt is opened; if that fails, the stock goes back.
 """
 import logging
+from collections.abc import Callable
 
 from sqlalchemy import select
 
@@ -39,38 +40,34 @@ class PaymentNotStarted(CheckoutError):
 
 def checkout_and_pay(user: User, items: dict[int, int], shipping: Shipping) -> Payment:
     """Place an order and open its first Snap payment; raises CheckoutError, leaving nothing behind."""
-    try:
-        order = services.place_order(user, items, shipping)
-    except CheckoutError:
-        db.session.rollback()
-        raise
-    db.session.commit()
-    order_id = order.id
-    try:
-        payment = services.start_payment_attempt(order)
-        db.session.commit()
-    except Exception as error:
-        _abandon(order_id)
-        if isinstance(error, MidtransError):
-            raise PaymentNotStarted(payment_failure_message(error, order_id), error.category) from error
-        raise
-    return payment
+    order = _committed(lambda: services.place_order(user, items, shipping))
+    return _open_attempt(order.id, undo=_abandon)
 
 
 def pay_again(order: Order) -> Payment:
     """Reopen a failed or expired order and open a new Snap attempt; on failure its stock goes back."""
-    order_id = order.id
+    _committed(lambda: services.reopen_order(order.id))
+    return _open_attempt(order.id, undo=_close_again)
+
+
+def _committed(step: Callable[[], Order]) -> Order:
+    """Step 1: run `step` and commit it, or roll back and re-raise its CheckoutError."""
     try:
-        services.reopen_order(order_id)
+        order = step()
     except CheckoutError:
         db.session.rollback()
         raise
     db.session.commit()
+    return order
+
+
+def _open_attempt(order_id: int, undo: Callable[[int], None]) -> Payment:
+    """Step 2: open the Snap attempt and commit; if anything fails, `undo` step 1."""
     try:
         payment = services.start_payment_attempt(db.session.get(Order, order_id))
         db.session.commit()
     except Exception as error:
-        _close_again(order_id)
+        undo(order_id)
         if isinstance(error, MidtransError):
             raise PaymentNotStarted(payment_failure_message(error, order_id), error.category) from error
         raise
