@@ -17,8 +17,10 @@ from bench.seed import ID_BASE, migrate, recreate_database, seed_payments, seed_
 from bench.shape import SERVER_KEY
 from shop.emulator.notifications import build_notification, status_response
 
-COMMAND = ["-m", "flask", "--app", "wsgi", "midtrans", "reconcile"]
 STALE = 1000
+# One claim of every stale payment: without --limit the command claims one beat batch
+# (RECONCILE_BATCH_SIZE, 200 by default) and the rest would wait for later runs.
+COMMAND = ["-m", "flask", "--app", "wsgi", "midtrans", "reconcile", "--limit", str(STALE)]
 LIMIT = 120  # seconds
 
 
