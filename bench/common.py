@@ -12,7 +12,6 @@ from shop import create_app  # noqa: E402
 from shop.config import TEST_SETTINGS  # noqa: E402
 from shop.extensions import cache, db  # noqa: E402
 from tests.browser.server import REDIS_URL, SECRET_KEY  # noqa: E402
-from tests.orders.helpers import ensure_user_loader  # noqa: E402
 
 
 def database_url() -> str:
@@ -25,7 +24,6 @@ def database_url() -> str:
 
 def bench_app(url: str):
     """An app like the server's: same database, Redis cache and push channel."""
-    ensure_user_loader()
     app = create_app(dict(TEST_SETTINGS, SQLALCHEMY_DATABASE_URI=url, REDIS_URL=REDIS_URL,
                           SECRET_KEY=SECRET_KEY))
     with app.app_context():
@@ -50,3 +48,9 @@ def percentile(values: list[float], p: float) -> float:
 def summary(values: list[float]) -> str:
     return (f"n={len(values)} p50={percentile(values, 50):.0f} ms p95={percentile(values, 95):.0f} ms "
             f"min={min(values):.0f} max={max(values):.0f}")
+
+
+def session_cookie(app, user) -> str:
+    """The signed Flask session cookie of a logged-in `user` (the bench skips the login form)."""
+    serializer = app.session_interface.get_signing_serializer(app)
+    return serializer.dumps({"_user_id": user.get_id(), "_fresh": True})

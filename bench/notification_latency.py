@@ -25,6 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 from flask_migrate import upgrade  # noqa: E402
 
+from bench.common import empty_tables  # noqa: E402
 from shop import create_app  # noqa: E402
 from shop.extensions import db  # noqa: E402
 from shop.payments.gateway import compute_signature  # noqa: E402
@@ -65,13 +66,6 @@ def body(midtrans_order_id: str, n: int) -> dict:
     return fields
 
 
-def empty_everything() -> None:
-    db.session.remove()
-    with db.engine.begin() as connection:
-        for table in reversed(db.metadata.sorted_tables):
-            connection.execute(table.delete())
-
-
 def wait_for(url: str, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -105,7 +99,7 @@ def main(count: int) -> None:
     broker = redis.Redis.from_url(env["REDIS_URL"])
     with app.app_context():
         upgrade()
-        empty_everything()
+        empty_tables()
         ids = seed(count)
         web = subprocess.Popen([sys.executable, "-m", "gunicorn", "wsgi:app", "-c", "gunicorn.conf.py",
                                 "--access-logfile", "/dev/null", "--error-logfile", "/dev/null"],
@@ -117,7 +111,7 @@ def main(count: int) -> None:
         finally:
             web.terminate()
             web.wait(15)
-            empty_everything()
+            empty_tables()
             broker.flushdb()
     report(timings)
 

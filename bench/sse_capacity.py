@@ -14,11 +14,10 @@ from tempfile import mkdtemp
 from urllib.parse import urlsplit
 
 import requests
-from common import bench_app, database_url, empty_tables, percentile, summary
+from common import bench_app, database_url, empty_tables, percentile, session_cookie, summary
 
 from shop.extensions import db
 from shop.orders.models import Order, OrderStatus
-from tests.browser.conftest import session_cookie
 from tests.browser.server import start_gunicorn, stop
 from tests.factories import OrderFactory, UserFactory
 from tests.orders.helpers import record_status_change

@@ -13,13 +13,13 @@ import time
 from pathlib import Path
 from tempfile import mkdtemp
 
-from common import bench_app, database_url, empty_tables, summary
+from common import bench_app, database_url, empty_tables, session_cookie, summary
 
 from playwright.sync_api import sync_playwright
 from shop.extensions import db
 from shop.orders.models import OrderStatus
 from shop.payments.models import PaymentStatus
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, session_cookie
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.browser.helpers import pending_va_order
 from tests.browser.server import start_gunicorn, stop
 from tests.orders.helpers import record_status_change
