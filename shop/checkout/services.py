@@ -22,6 +22,7 @@ from shop.models import utcnow
 from shop.orders.models import Order, OrderLine, OrderStatus
 from shop.payments import gateway
 from shop.payments.models import Payment, PaymentStatus
+from shop.payments.services import release_stock
 from shop.payments.states import order_status_for
 
 log = logging.getLogger(__name__)
@@ -109,12 +110,6 @@ def reserve_stock(product: Product, quantity: int) -> None:
         raise OutOfStock(f"Stok {product.name} tidak cukup: tersisa {product.stock}.")
 
 
-def release_stock(product_id: int, quantity: int) -> None:
-    """Put `quantity` back on the shelf."""
-    db.session.execute(update(Product).where(Product.id == product_id)
-                       .values(stock=Product.stock + quantity).execution_options(synchronize_session=False))
-
-
 def abandon_order(order_id: int) -> None:
     """Undo `place_order` when its first payment attempt failed: stock back, order and lines gone."""
     order = db.session.get(Order, order_id)
@@ -122,8 +117,7 @@ def abandon_order(order_id: int) -> None:
         return
     if _attempts_made(order_id):
         raise RuntimeError(f"order {order_id} has payment attempts and cannot be abandoned")
-    for line in order.lines:
-        release_stock(line.product_id, line.quantity)
+    release_stock(order)
     db.session.delete(order)
     db.session.flush()
     log.info("order abandoned order=%s: stock released, order removed", order_id)

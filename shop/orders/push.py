@@ -16,7 +16,6 @@ from collections.abc import Callable, Iterator
 import redis
 from flask import Flask, current_app
 
-from shop.caching import clear_order_pages
 from shop.orders.models import OrderStatus
 from shop.signals import order_status_changed
 
@@ -155,14 +154,6 @@ def publish_status_change(sender, order_id: int, user_id: int, status, **extra) 
     except redis.RedisError:
         # Push is best effort: the pages' 10-second poll still shows the change.
         log.exception("could not publish the status of order %s", order_id)
-
-
-def announce_change(order, status_before: OrderStatus) -> None:
-    """After a commit that touched `order`: drop its cached pages; if its status moved, push it."""
-    clear_order_pages(order.id, order.user_id)
-    if order.status != status_before:
-        order_status_changed.send(current_app._get_current_object(), order_id=order.id,
-                                  user_id=order.user_id, status=order.status)
 
 
 def status_events(stream: queue.Queue, read_status: Callable[[], OrderStatus]) -> Iterator[str]:

@@ -12,7 +12,9 @@ from shop.checkout.services import CheckoutError
 from shop.extensions import db
 from shop.orders import services
 from shop.orders.models import OrderStatus
-from shop.orders.push import announce_change, init_push, status_events
+from shop.orders.push import init_push, status_events
+from shop.payments import services as payment_services
+from shop.payments.models import NotificationOutcome
 
 log = logging.getLogger(__name__)
 
@@ -142,7 +144,10 @@ def _start_attempt(order):
     except CheckoutError as error:
         flash(str(error), "error")
         return None
-    announce_change(payment.order, before)
+    order = payment.order
+    # A new attempt changed the order's pages (and usually its status): announced like a notification.
+    payment_services.announce_order_change(payment_services.OrderChange(
+        NotificationOutcome.APPLIED, order.id, order.user_id, before, order.status, payment.status))
     log.info("order %s: new payment attempt %s", payment.order_id, payment.midtrans_order_id)
     return payment
 
