@@ -5,8 +5,10 @@ SERVER_KEY = "SB-Mid-server-bench"
 CLIENT_KEY = "SB-Mid-client-bench"
 SECRET_KEY = "bench-secret-not-for-production"
 DEFAULT_DATABASE = "postgresql://postgres@127.0.0.1:5432/shop_bench_suite"
-BROKER_URL = "redis://127.0.0.1:6379/6"  # Celery's queue: only the bench uses db 6
-REDIS_URL = "redis://127.0.0.1:6379/7"  # page cache and status push: db 7
+# Celery's queue (db 6) and the page cache and status push (db 7): only the bench uses them.
+# Two runs at once (say, while developing) each need their own pair.
+BROKER_URL = os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/6")
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/7")
 
 
 def shop_env(database_url: str, midtrans_url: str, **extra: str) -> dict:
