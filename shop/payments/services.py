@@ -1,6 +1,8 @@
-"""Storing Midtrans notifications and applying Midtrans statuses. Flushes; never commits.
+"""Storing Midtrans notifications and applying Midtrans statuses.
 
-`record_notification` is the webhook's half (parse, verify, store). `apply_midtrans_status`
+Flushes and never commits, but for `record_notification`, whose one statement commits itself.
+
+`record_notification` is the webhook's half (parse, verify, store and commit). `apply_midtrans_status`
 applies one status -- a webhook body or a GET-status answer -- under row locks, through the
 transition table in shop.payments.states; the task, the reconciliation job and operator replays
 all call it. `announce_order_change` does the side effects, after the caller's commit. `recheck_payment`
@@ -13,11 +15,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from flask import current_app
-from sqlalchemy import insert, literal, select, update
+from sqlalchemy import bindparam, select, text, update
 
 from shop.accounts.models import InboxMessage
 from shop.caching import clear_order_pages
 from shop.catalog.models import Product
+from shop import extensions
 from shop.extensions import db
 from shop.models import utcnow
 from shop.orders.models import Order, OrderStatus
@@ -153,32 +156,43 @@ class StoredNotification:
 
 
 def record_notification(body: bytes) -> StoredNotification:
-    """Verify one webhook body and store it raw with the payment it is for (flushes)."""
+    """Verify one webhook body and store it raw with the payment it is for, committed."""
     fields = parse_notification(body)
     valid = gateway.signature_is_valid(fields)
     if fields["order_id"].startswith(TEST_ORDER_PREFIX):
         raise DashboardTestNotification(fields["order_id"], valid)
     if not valid:
         raise BadSignature("signature_key does not match")
-    notification_id = db.session.scalar(_store_for_payment(fields, body))
+    with extensions.autocommit_connection() as connection:
+        notification_id = connection.execute(STORE_FOR_PAYMENT, {
+            "body": body.decode("utf-8"), "received_at": utcnow(), "order_id": fields["order_id"],
+            **summary_columns(fields)}).scalar()
     if notification_id is None:
         raise UnknownPayment("no payment has this order_id")
     return StoredNotification(notification_id)
 
 
-def _store_for_payment(fields: dict, body: bytes):
-    """INSERT ... SELECT: find the payment and store the notification in one round trip.
+def _store_for_payment():
+    """INSERT ... SELECT: find the payment and store the notification in one statement.
 
-    This is the webhook's hot path (Midtrans waits for it), so it is one Core statement rather
-    than an ORM SELECT, an object and a flush: no row is inserted when no payment matches.
+    This is the webhook's hot path (Midtrans waits for it): one statement, built once, run on an
+    autocommit connection, so finding, storing and committing take a single round trip and no
+    ORM work. No row is inserted when no payment matches.
     """
-    values = {"source": NotificationSource.WEBHOOK, "body": body.decode("utf-8"),
-              "state": NotificationState.RECEIVED, "attempts": 0, "received_at": utcnow(),
-              **summary_columns(fields)}
     table = Notification.__table__
-    found = select(Payment.id, *(literal(value, table.c[name].type) for name, value in values.items()))
-    return (insert(table).from_select(["payment_id", *values], found.where(
-        Payment.midtrans_order_id == fields["order_id"])).returning(table.c.id))
+    summary = ["midtrans_order_id", "transaction_id", "transaction_status", "fraud_status", "status_code",
+               "gross_amount"]
+    bound = ["body", "received_at", *summary]
+    constants = {"source": f"'{NotificationSource.WEBHOOK.name}'", "state": f"'{NotificationState.RECEIVED.name}'",
+                 "attempts": "0"}
+    columns = ["payment_id", *constants, *bound]
+    sql = (f"INSERT INTO {table.name} ({', '.join(columns)}) "
+           f"SELECT payments.id, {', '.join([*constants.values(), *(':' + name for name in bound)])} "
+           f"FROM payments WHERE payments.midtrans_order_id = :order_id RETURNING id")
+    return text(sql).bindparams(*(bindparam(name, type_=table.c[name].type) for name in bound))
+
+
+STORE_FOR_PAYMENT = _store_for_payment()
 
 
 def summary_columns(fields: dict) -> dict:

@@ -11,6 +11,7 @@ from celery import shared_task
 from flask import current_app
 from sqlalchemy.exc import DBAPIError
 
+from shop import broker
 from shop.extensions import db
 from shop.payments import gateway, reconciliation, services
 from shop.payments.models import Notification, NotificationState
@@ -26,7 +27,7 @@ TRANSIENT = (gateway.MidtransUnavailable, gateway.MidtransNotFound, DBAPIError)
 
 def enqueue_notification(notification_id: int) -> None:
     """Queue the processing of a stored notification (call after the commit)."""
-    own_task(process_notification.name).delay(notification_id)
+    broker.publish(current_app.extensions["celery"], process_notification.name, notification_id)
 
 
 def own_task(name: str):

@@ -1,4 +1,4 @@
-"""The Midtrans webhook: store, commit, enqueue, answer -- in milliseconds.
+"""The Midtrans webhook: store (one self-committing statement), enqueue, answer -- in milliseconds.
 
 Midtrans never resends after a 2xx, retries a 503 four times and a 500 only once, and does not
 follow 301/302/303. So: 200 only once the notification is committed, 503 for any trouble
@@ -11,7 +11,7 @@ import logging
 
 from flask import Blueprint, abort, current_app, jsonify, request
 
-from shop.extensions import csrf, db
+from shop.extensions import csrf
 from shop.payments import services
 from shop.payments.gateway import NOTIFICATION_PATH
 from shop.payments.tasks import enqueue_notification
@@ -35,14 +35,12 @@ def midtrans_notification():
     if len(body) >= NOTIFICATION_MAX_BYTES:
         abort(413)  # a chunked body (no Content-Length) is cut at the limit by werkzeug, not refused
     try:
-        notification = services.record_notification(body)
-        db.session.commit()
+        notification = services.record_notification(body)  # committed
     except services.DashboardTestNotification as test:
         return _dashboard_test(test)
     except services.NotificationError as error:
         return _refuse(error)
     except Exception:  # noqa: BLE001 -- nothing is stored: 503 makes Midtrans retry 4 times
-        _rollback()
         log.exception("midtrans notification not stored; answered 503")
         return jsonify(error="unavailable", message="Try again later."), 503
     _enqueue(notification.id)
@@ -63,14 +61,12 @@ def source_allowed(address: str | None) -> bool:
 
 
 def _dashboard_test(test: services.DashboardTestNotification):
-    _rollback()
     log.info("midtrans dashboard test notification order_id=%r signature_valid=%s; nothing changed",
              test.order_id, test.signature_valid)
     return jsonify(status="test notification received"), 200
 
 
 def _refuse(error: services.NotificationError):
-    _rollback()
     log.warning("midtrans notification refused: %s (%s) from %s", error.code, error, request.remote_addr)
     return jsonify(error=error.code, message=str(error)), error.http_status
 
@@ -82,9 +78,3 @@ def _enqueue(notification_id: int) -> None:
     except Exception:  # noqa: BLE001
         log.exception("notification=%s stored but not queued; left RECEIVED for the sweeper", notification_id)
 
-
-def _rollback() -> None:
-    try:
-        db.session.rollback()
-    except Exception:  # noqa: BLE001 -- the database may be the reason we are here
-        log.warning("rollback failed", exc_info=True)

@@ -4,8 +4,7 @@ import logging
 
 import pytest
 from kombu.exceptions import OperationalError as BrokerDown
-from sqlalchemy import event, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select
 
 from shop import create_app
 from shop.config import TEST_SETTINGS
@@ -14,11 +13,7 @@ from shop.orders.models import OrderStatus
 from shop.payments import views
 from shop.payments.gateway import sign
 from shop.payments.models import Notification, NotificationOutcome, NotificationState, PaymentStatus
-from tests.payments.helpers import TEST_KEY, URL, for_payment, post, sample, signed
-
-
-def notification_ids(events: list) -> list:
-    return [e for e in events if e != "commit"]
+from tests.payments.helpers import TEST_KEY, URL, committed_payment, for_payment, post, sample, signed
 
 
 def stored() -> int:
@@ -27,29 +22,43 @@ def stored() -> int:
 
 @pytest.fixture
 def queued(monkeypatch):
-    """Record what the view enqueues instead of running it, in order with the commits."""
+    """Record what the view enqueues instead of running it, and whether its row was stored by then."""
     events = []
 
-    def on_commit(session):
-        events.append("commit")
+    def enqueue(notification_id):
+        events.append((notification_id, db.session.get(Notification, notification_id) is not None))
 
-    monkeypatch.setattr(views, "enqueue_notification", lambda notification_id: events.append(notification_id))
-    event.listen(Session, "after_commit", on_commit)
-    yield events
-    event.remove(Session, "after_commit", on_commit)
+    monkeypatch.setattr(views, "enqueue_notification", enqueue)
+    return events
 
 
-def test_a_genuine_notification_is_stored_committed_then_queued(client, payment, queued):
+def test_a_genuine_notification_is_stored_then_queued(client, payment, queued):
     body = for_payment(payment)
     response = post(client, body)
     assert response.status_code == 200
     assert response.get_json() == {"status": "received"}
     notification = db.session.scalars(select(Notification)).one()
-    assert queued == ["commit", notification.id]  # queued after the commit, with the row's id
+    assert queued == [(notification.id, True)]  # queued once stored, with the row's id
     assert notification.state is NotificationState.RECEIVED
     assert notification.payment_id == payment.id
     assert json.loads(notification.body) == body  # the raw body, exactly as received
     assert (notification.transaction_status, notification.gross_amount) == ("settlement", "150000.00")
+
+
+@pytest.mark.integration
+@pytest.mark.postgres
+def test_the_row_is_committed_before_the_task_is_queued(app, clean_db, monkeypatch):
+    """Another connection (a worker) can read the row at the moment it is queued."""
+    payment = committed_payment()
+    seen = []
+
+    def enqueue(notification_id):
+        with db.engine.connect() as other:  # a connection of its own: sees committed rows only
+            seen.append(other.scalar(select(Notification.state).where(Notification.id == notification_id)))
+
+    monkeypatch.setattr(views, "enqueue_notification", enqueue)
+    assert post(app.test_client(), for_payment(payment)).status_code == 200
+    assert seen == [NotificationState.RECEIVED]
 
 
 def test_the_whole_way_through_in_eager_mode(client, payment, product):
@@ -79,7 +88,7 @@ def test_malformed_bodies_get_400_and_change_nothing(client, payment, queued, bo
     assert response.status_code == 400
     assert response.get_json()["error"] == "invalid_notification"
     assert message in response.get_json()["message"]
-    assert stored() == 0 and notification_ids(queued) == []
+    assert stored() == 0 and queued == []
 
 
 def test_unknown_fields_and_missing_optional_fields_are_fine(client, payment, queued):
@@ -102,7 +111,7 @@ def test_bad_signature_gets_400_is_logged_and_changes_nothing(client, payment, q
         response = post(client, body)
     assert response.status_code == 400
     assert response.get_json()["error"] == "bad_signature"
-    assert stored() == 0 and notification_ids(queued) == []
+    assert stored() == 0 and queued == []
     assert "bad_signature" in caplog.text
     db.session.expire_all()
     assert payment.status is PaymentStatus.CREATED
@@ -118,7 +127,7 @@ def test_unknown_order_gets_404(client, payment, queued):
     response = post(client, signed(sample("credit_card_capture.json")))
     assert response.status_code == 404
     assert response.get_json()["error"] == "unknown_order"
-    assert stored() == 0 and notification_ids(queued) == []
+    assert stored() == 0 and queued == []
 
 
 def test_dashboard_test_notification_is_acknowledged_and_changes_nothing(client, queued, caplog):
@@ -126,7 +135,7 @@ def test_dashboard_test_notification_is_acknowledged_and_changes_nothing(client,
     with caplog.at_level(logging.INFO):
         response = post(client, body)
     assert response.status_code == 200
-    assert stored() == 0 and notification_ids(queued) == []
+    assert stored() == 0 and queued == []
     assert "payment_notif_test_G141532850_abc" in caplog.text and "signature_valid=True" in caplog.text
 
 
@@ -135,7 +144,7 @@ def test_oversized_body_gets_413(client, payment, queued):
     response = post(client, body)
     assert response.status_code == 413
     assert response.is_json
-    assert stored() == 0 and notification_ids(queued) == []
+    assert stored() == 0 and queued == []
 
 
 @pytest.mark.parametrize("path", [URL, URL + "/"])

@@ -1,0 +1,80 @@
+"""Queueing a task from the webhook: one LPUSH of the message Celery itself would write.
+
+Celery's own publish goes through kombu's Redis transport, which builds a new Redis client object
+and asks Redis for the queue's bindings on every message: 0.35 ms of CPU and two round trips per
+task, a third of the webhook's time under load (bench/README.md). On a Redis broker this module
+writes the same message -- Celery's task protocol 2, JSON, in kombu's Redis envelope, on the
+task's default queue -- with one LPUSH on a client kept per process.
+`tests/payments/test_broker.py` compares it field by field with what `apply_async` writes, so a
+Celery or kombu upgrade that changes the format fails there; real workers consume it in the
+process tests. Tasks with routes, a key prefix on the broker, other brokers and in-process (eager)
+tasks go through Celery.
+"""
+import base64
+import json
+import os
+import uuid
+
+import redis
+from celery import Celery
+from celery.utils.nodenames import anon_nodename
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis.retry import Retry
+
+# A broker that does not answer fails the publish within about two seconds (3 tries of 0.5 s);
+# the caller then leaves the stored notification to the sweeper. Celery's publish retry policy
+# (shop/config.py) is the same for the tasks it sends.
+SOCKET_TIMEOUT = 0.5
+RETRIES = 2
+
+_clients: dict[tuple[int, str], redis.Redis] = {}
+
+
+def publish(celery_app: Celery, task_name: str, *args) -> None:
+    """Queue `task_name(*args)` on `celery_app`'s broker."""
+    task = celery_app.tasks[task_name]
+    conf = celery_app.conf
+    if (conf.task_always_eager or conf.task_routes or not _is_redis(conf.broker_url)
+            or (conf.broker_transport_options or {}).get("global_keyprefix")):
+        task.apply_async(args)
+        return
+    queue = conf.task_default_queue
+    _client(conf.broker_url).lpush(queue, json.dumps(task_message(celery_app, task, args, queue)))
+
+
+def task_message(celery_app: Celery, task, args: tuple, queue: str) -> dict:
+    """Celery's protocol-2 message for `task(*args)` in kombu's Redis envelope."""
+    task_id = str(uuid.uuid4())
+    body = json.dumps([list(args), {}, {"callbacks": None, "errbacks": None, "chain": None, "chord": None}])
+    headers = {
+        "lang": "py", "task": task.name, "id": task_id, "shadow": None, "eta": None, "expires": None,
+        "group": None, "group_index": None, "retries": 0, "timelimit": [task.time_limit, task.soft_time_limit],
+        "root_id": task_id, "parent_id": None, "argsrepr": repr(tuple(args)), "kwargsrepr": "{}",
+        "origin": anon_nodename(), "ignore_result": task.ignore_result, "replaced_task_nesting": 0,
+        "stamped_headers": None, "stamps": {},
+    }
+    properties = {
+        "correlation_id": task_id, "reply_to": celery_app.thread_oid, "delivery_mode": 2,
+        "delivery_info": {"exchange": "", "routing_key": queue}, "priority": 0, "body_encoding": "base64",
+        "delivery_tag": str(uuid.uuid4()),
+    }
+    return {"body": base64.b64encode(body.encode()).decode(), "content-encoding": "utf-8",
+            "content-type": "application/json", "headers": headers, "properties": properties}
+
+
+def _is_redis(url: str) -> bool:
+    return url.startswith(("redis://", "rediss://", "unix://"))
+
+
+def _client(url: str) -> redis.Redis:
+    # One client (and connection pool) per process: a forked process makes its own.
+    key = (os.getpid(), url)
+    client = _clients.get(key)
+    if client is None:
+        client = _clients[key] = redis.Redis.from_url(
+            url, socket_timeout=SOCKET_TIMEOUT, socket_connect_timeout=SOCKET_TIMEOUT,
+            retry=Retry(ExponentialBackoff(cap=0.2, base=0.05), RETRIES),
+            retry_on_error=[RedisConnectionError, RedisTimeoutError])
+    return client

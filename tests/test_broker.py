@@ -1,0 +1,94 @@
+"""shop.broker: the webhook's one-LPUSH enqueue writes exactly the message Celery writes."""
+import base64
+import json
+import os
+
+import pytest
+import redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+
+from shop import broker, create_app
+from shop.config import TEST_SETTINGS
+from shop.payments.tasks import process_notification
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/12")
+PER_MESSAGE = {("headers", "id"), ("headers", "root_id"), ("properties", "correlation_id"),
+               ("properties", "delivery_tag")}
+
+
+@pytest.fixture
+def on_redis(app):
+    """This app's Celery, pointed at a real Redis broker (tasks queued, not run)."""
+    shop = create_app(dict(TEST_SETTINGS, SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
+                           CELERY_BROKER_URL=REDIS_URL))
+    queue = redis.Redis.from_url(REDIS_URL)
+    queue.delete("celery")
+    with shop.app_context():
+        yield shop.extensions["celery"], queue
+    queue.delete("celery")
+    app.extensions["celery"].set_default()
+
+
+def queued_message(queue) -> dict:
+    raw = queue.rpop("celery")
+    assert raw is not None, "nothing was queued"
+    return json.loads(raw)
+
+
+def without_per_message_fields(message: dict) -> dict:
+    copy = json.loads(json.dumps(message))
+    for part, field in PER_MESSAGE:
+        copy[part].pop(field)
+    return copy
+
+
+def test_the_message_is_the_one_celery_writes(on_redis):
+    celery_app, queue = on_redis
+    celery_app.tasks[process_notification.name].apply_async((42,))
+    celerys = queued_message(queue)
+    broker.publish(celery_app, process_notification.name, 42)
+    ours = queued_message(queue)
+    assert without_per_message_fields(ours) == without_per_message_fields(celerys)
+    assert ours["headers"]["id"] == ours["headers"]["root_id"] == ours["properties"]["correlation_id"]
+    assert ours["headers"]["id"] != celerys["headers"]["id"]
+    assert json.loads(base64.b64decode(ours["body"]))[0] == [42]
+
+
+def test_every_message_has_its_own_ids(on_redis):
+    celery_app, queue = on_redis
+    for notification_id in (1, 2):
+        broker.publish(celery_app, process_notification.name, notification_id)
+    first, second = queued_message(queue), queued_message(queue)
+    assert first["headers"]["id"] != second["headers"]["id"]
+    assert first["properties"]["delivery_tag"] != second["properties"]["delivery_tag"]
+
+
+@pytest.mark.parametrize("url, options", [("amqp://guest:guest@127.0.0.1:5672//", {}),
+                                          ("redis://127.0.0.1:6379/1", {"global_keyprefix": "shop:"})])
+def test_other_brokers_and_key_prefixes_go_through_celery(app, url, options, monkeypatch):
+    celery_app = app.extensions["celery"]
+    task = celery_app.tasks[process_notification.name]
+    sent = []
+    monkeypatch.setattr(task, "apply_async", lambda args: sent.append(args))
+    monkeypatch.setitem(celery_app.conf, "task_always_eager", False)
+    monkeypatch.setitem(celery_app.conf, "broker_url", url)
+    monkeypatch.setitem(celery_app.conf, "broker_transport_options", options)
+    broker.publish(celery_app, process_notification.name, 7)
+    assert sent == [(7,)]
+
+
+def test_in_process_tasks_run_through_celery(app, monkeypatch):
+    celery_app = app.extensions["celery"]
+    assert celery_app.conf.task_always_eager
+    task = celery_app.tasks[process_notification.name]
+    sent = []
+    monkeypatch.setattr(task, "apply_async", lambda args: sent.append(args))
+    broker.publish(celery_app, process_notification.name, 8)
+    assert sent == [(8,)]
+
+
+def test_a_broker_that_does_not_answer_raises(on_redis, monkeypatch):
+    celery_app, _ = on_redis
+    monkeypatch.setitem(celery_app.conf, "broker_url", "redis://127.0.0.1:1/0")
+    with pytest.raises(RedisConnectionError):
+        broker.publish(celery_app, process_notification.name, 9)
