@@ -3,7 +3,7 @@
 Seeds N PENDING payments two hours old with no notification, and a fake Midtrans over HTTP whose
 GET status takes 50 ms and answers settlement. Then, in two ways:
 
-- `cli`: `flask midtrans reconcile --limit N` in this process, one payment after the other;
+- `cli`: `flask midtrans reconcile --limit N` in this process, RECONCILE_CONCURRENCY payments at once;
 - `worker`: the beat task `payments.reconcile_pending_payments` sent once through Redis to one Celery
   worker (prefork, WORKERS processes), which fans out one `payments.reconcile_payment` each under
   the RECONCILE_RATE_LIMIT in force (per worker node).
@@ -125,7 +125,8 @@ def main(count: int, mode: str, processes: int, rate: str) -> None:
             finally:
                 empty_everything(broker)
         calls = len(fake.calls("GET", "/v2/"))
-    how = "flask midtrans reconcile (one process, sequential)" if mode == "cli" else (
+    threads = app.config["RECONCILE_CONCURRENCY"]
+    how = f"flask midtrans reconcile --concurrency {threads} (one process)" if mode == "cli" else (
         f"beat task + 1 worker, {processes} prefork processes, rate limit {rate}")
     print(f"{count} stale payments, GET status {STATUS_SECONDS * 1000:.0f} ms, {how}: "
           f"{took:.1f} s wall, {calls} GET status calls ({calls / took:.1f}/s), cores {os.cpu_count()}")

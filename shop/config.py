@@ -93,6 +93,7 @@ RECONCILIATION_DEFAULTS = {
     "RECONCILE_MIN_AGE_MINUTES": (30, 0),
     "RECONCILE_RECHECK_MINUTES": (60, 0),
     "RECONCILE_BATCH_SIZE": (200, 1),
+    "RECONCILE_CONCURRENCY": (8, 1),
     "RECONCILE_EXPIRY_GRACE_MINUTES": (15, 0),
     "ORPHAN_ORDER_MINUTES": (60, 1),
     "SWEEP_INTERVAL_SECONDS": (60, 1),
@@ -161,6 +162,9 @@ TEST_SETTINGS = {
     "MIDTRANS_BACKOFF_SECONDS": 0.0,
     "MIDTRANS_READ_TIMEOUT": 2.0,
     "BASE_URL": "http://shop.test",
+    # Each test runs in one rolled-back connection, which threads cannot share; the tests of
+    # concurrent reconciliation commit for real and pass --concurrency.
+    "RECONCILE_CONCURRENCY": 1,
 }
 
 

@@ -1,8 +1,9 @@
 """A scriptable fake of Midtrans's HTTP API on loopback, for tests of the gateway and tasks.
 
-Every request is recorded. Answers come from a per-route queue of scripted responses
-(`fake.script("POST", "/snap/v1/transactions", status, body)`), falling back to a default
-handler that behaves like a healthy Midtrans for what the fake knows (`fake.statuses`).
+Every request is recorded, and the most requests in flight at once counted. Answers come from a
+per-route queue of scripted responses (`fake.script("POST", "/snap/v1/transactions", status,
+body)`), falling back to a default handler that behaves like a healthy Midtrans for what the fake
+knows (`fake.statuses`).
 """
 import json
 import threading
@@ -40,6 +41,8 @@ class MidtransFake:
     scripts: dict = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     url: str = ""
+    in_flight: int = 0
+    most_in_flight: int = 0
 
     def script(self, method: str, path: str, status: int, body, delay: float = 0.0, raw: bool = False):
         with self.lock:
@@ -53,15 +56,24 @@ class MidtransFake:
         body = request.get_data(as_text=True)
         with self.lock:
             self.requests.append(Recorded(request.method, request.path, dict(request.headers), body))
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
             queue = self.scripts.get((request.method, request.path))
             scripted = queue.pop(0) if queue else None
+        try:
+            return self._answer(request, body, scripted)(environ, start_response)
+        finally:
+            with self.lock:
+                self.in_flight -= 1
+
+    def _answer(self, request: Request, body: str, scripted: Scripted | None) -> Response:
         if scripted is None:
             scripted = self.default(request.method, request.path, body)
         if scripted.delay:
             time.sleep(scripted.delay)
         payload = scripted.body if scripted.raw else json.dumps(scripted.body)
         mimetype = "text/html" if scripted.raw else "application/json"
-        return Response(payload, status=scripted.status, mimetype=mimetype)(environ, start_response)
+        return Response(payload, status=scripted.status, mimetype=mimetype)
 
     def default(self, method: str, path: str, body: str) -> Scripted:
         if method == "POST" and path == "/snap/v1/transactions":

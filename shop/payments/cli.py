@@ -1,13 +1,15 @@
 """`flask midtrans ...`: operator commands around Midtrans."""
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import nullcontext
 
 import click
 import requests
-from flask import current_app
+from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.pool import QueuePool
 
 from shop.emulator import trigger as triggering
 from shop.emulator.notifications import UnsupportedNotification
@@ -98,21 +100,26 @@ def sign(file):
 
 @midtrans_cli.command("reconcile")
 @click.option("--order", "order_id", type=click.IntRange(min=1), help="Check every payment of this shop order id.")
-@click.option("--dry-run", is_flag=True, help="Ask Midtrans and print what would change; save nothing.")
+@click.option("--dry-run", is_flag=True, help="Ask Midtrans and print what would change; save nothing (one at a time).")
 @click.option("--limit", type=click.IntRange(1, 100_000), help="Payments to check at most (default RECONCILE_BATCH_SIZE).")
-def reconcile(order_id: int | None, dry_run: bool, limit: int | None):
+@click.option("--concurrency", type=click.IntRange(min=1),
+              help="Payments checked at once, each in a thread of its own (default RECONCILE_CONCURRENCY); "
+                   "at most DB_POOL_SIZE, and always 1 on SQLite and for --dry-run.")
+def reconcile(order_id: int | None, dry_run: bool, limit: int | None, concurrency: int | None):
     """Ask Midtrans's GET status about stale open payments (or one order's) and apply the answers.
 
-    The same service as the beat job, run here one payment after the other; each one is committed
-    on its own and announced (cache, e-mail) after its commit. Prints one line per change.
+    The same service as the beat job, run here on up to --concurrency payments at once; each one is
+    committed on its own and announced (cache, e-mail) after its commit. Prints one line per
+    change, in the order the checks finish.
     """
     limit = limit or current_app.config["RECONCILE_BATCH_SIZE"]
+    threads = _threads_for(concurrency, dry_run)
     payment_ids, orphans = _reconcile_targets(order_id, limit)
     _save_claims(dry_run, orphans)
     for change in orphans:
         click.echo(f"order {change.order_id}: {change.before.value} -> {change.after.value} "
                    "[NO_PAYMENT_ATTEMPT: stock released]")
-    checks = [_checked(services.recheck_payment, payment_id, dry_run) for payment_id in payment_ids]
+    checks = _check_payments(payment_ids, dry_run, threads)
     if dry_run:
         db.session.rollback()
     failed = checks.count(None)
@@ -121,6 +128,25 @@ def reconcile(order_id: int | None, dry_run: bool, limit: int | None):
                f"{len(orphans)} orders without payment expired" + (" (dry run: nothing saved)" if dry_run else ""))
     if failed:
         raise click.ClickException(f"{failed} of {len(checks)} payments could not be checked")
+
+
+def _threads_for(requested: int | None, dry_run: bool) -> int:
+    """Threads to check payments with: 1 for a dry run and on SQLite, never more than the pool's connections."""
+    wanted = requested or current_app.config["RECONCILE_CONCURRENCY"]
+    if wanted == 1:
+        return 1
+    if dry_run or db.engine.dialect.name == "sqlite":
+        if requested:
+            why = "a dry run keeps its claims in one transaction" if dry_run else "SQLite takes one writer at a time"
+            click.echo(f"note: {why}: checking one payment at a time", err=True)
+        return 1
+    pool = db.engine.pool
+    if isinstance(pool, QueuePool) and wanted > pool.size():
+        # Threads beyond the pool would wait for the others' connections and fail after DB_POOL_TIMEOUT.
+        click.echo(f"note: the database pool holds {pool.size()} connections (DB_POOL_SIZE): "
+                   f"checking {pool.size()} payments at a time", err=True)
+        return pool.size()
+    return wanted
 
 
 def _reconcile_targets(order_id: int | None, limit: int) -> tuple[list[int], list]:
@@ -145,22 +171,50 @@ def _save_claims(dry_run: bool, orphans: list) -> None:
         services.announce_order_change(change)
 
 
-def _checked(service, ident: int, dry_run: bool) -> services.PaymentCheck | None:
-    """Run one flush-only service; commit and announce it, or keep it for the dry run's rollback."""
+def _check_payments(payment_ids: list[int], dry_run: bool, threads: int) -> list[services.PaymentCheck | None]:
+    """Check every payment, `threads` at a time; print each one's line as it finishes (None: failed)."""
+    if threads == 1:
+        return [_report(payment_id, _checked(payment_id, dry_run)) for payment_id in payment_ids]
+    # The claims are committed, so this thread holds no connection while the threads hold one each.
+    app = current_app._get_current_object()
+    pool = ThreadPoolExecutor(threads, thread_name_prefix="reconcile")
+    try:
+        futures = {pool.submit(_checked_in_context, app, payment_id): payment_id for payment_id in payment_ids}
+        return [_report(futures[future], future.result()) for future in as_completed(futures)]
+    finally:
+        # On an error or Ctrl-C the payments not started are dropped; those in hand finish and commit.
+        pool.shutdown(cancel_futures=True)
+
+
+def _checked_in_context(app: Flask, payment_id: int) -> services.PaymentCheck | Exception:
+    """Check one payment in an app context, and so a database session, of its own."""
+    with app.app_context():
+        return _checked(payment_id, dry_run=False)
+
+
+def _checked(payment_id: int, dry_run: bool) -> services.PaymentCheck | Exception:
+    """Recheck one payment; commit and announce it, or keep it for the dry run's rollback."""
     try:
         with db.session.begin_nested() if dry_run else nullcontext():
-            check = service(ident)
+            check = services.recheck_payment(payment_id)
         if not dry_run:
             db.session.commit()
     except (gateway.MidtransError, SQLAlchemyError) as exc:
         if not dry_run:
             db.session.rollback()
-        click.echo(f"payment {ident}: not checked: {type(exc).__name__}: {exc}", err=True)
-        return None
+        return exc
     if not dry_run:
         services.announce_order_change(check.change)
-    click.echo(check.describe())
     return check
+
+
+def _report(payment_id: int, result: services.PaymentCheck | Exception) -> services.PaymentCheck | None:
+    """Print one payment's line (a failure's on stderr); None for a failure."""
+    if isinstance(result, Exception):
+        click.echo(f"payment {payment_id}: not checked: {type(result).__name__}: {result}", err=True)
+        return None
+    click.echo(result.describe())
+    return result
 
 
 @midtrans_cli.command("replay")

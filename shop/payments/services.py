@@ -455,6 +455,7 @@ def recheck_payment(payment_id: int) -> PaymentCheck:
         if status is None:
             payment.last_checked_at = utcnow()
             return PaymentCheck(payment.id, payment.midtrans_order_id, before, NOT_FOUND, None, None)
+    lock_payment(payment)  # before the history row: see add_history
     notification = add_history(payment, status, NotificationSource.RECONCILE)
     change = apply_midtrans_status(payment, status, notification)
     return PaymentCheck(payment.id, payment.midtrans_order_id, before, _result(change), change, notification.id)
@@ -500,7 +501,12 @@ def snap_deadline(payment: Payment) -> datetime:
 
 
 def add_history(payment: Payment, fields: dict, source: NotificationSource, body: str | None = None) -> Notification:
-    """Record a status the shop fetched or replayed in the notifications' history (flushes)."""
+    """Record a status the shop fetched or replayed in the notifications' history (flushes).
+
+    Call it holding lock_payment's locks: inserting the row key-share locks its payment, and a
+    check of another payment of the same order that holds the order's lock and waits for all its
+    payments would then wait for this transaction while this one waits for the order: a deadlock.
+    """
     now = utcnow()
     notification = Notification(payment=payment, source=source, attempts=1, last_attempt_at=now, received_at=now,
                                 body=body if body is not None else json.dumps(fields, ensure_ascii=False),
@@ -523,6 +529,7 @@ def replay_notification(notification_id: int) -> PaymentCheck:
     payment = stored.payment
     before = payment.status
     status, verified = midtrans_truth(stored)
+    lock_payment(payment)  # before the history row: see add_history
     replay = add_history(payment, json.loads(stored.body), NotificationSource.REPLAY, body=stored.body)
     change = apply_midtrans_status(payment, status, replay, verified=verified)
     log.info("notification=%s replayed as notification=%s outcome=%s", stored.id, replay.id, _result(change))

@@ -21,6 +21,7 @@ def midtrans(app, _midtrans_server, monkeypatch):
         fake.requests.clear()
         fake.statuses.clear()
         fake.scripts.clear()
+        fake.most_in_flight = 0
     monkeypatch.setitem(app.config, "MIDTRANS_API_BASE_URL", fake.url)
     monkeypatch.setitem(app.config, "MIDTRANS_SNAP_BASE_URL", fake.url + "/snap/v1")
     return fake

@@ -64,6 +64,33 @@ def test_reconcile_of_an_unknown_order_is_refused(runner):
     assert bad.exit_code == 2 and "'abc' is not a valid integer" in bad.output
 
 
+@pytest.mark.parametrize("value, complaint", [("0", "0 is not in the range x>=1"),
+                                               ("many", "'many' is not a valid integer")])
+def test_a_concurrency_below_one_is_refused_before_anything_changes(runner, midtrans, value, complaint):
+    payment = stale()
+
+    result = runner.invoke(args=["midtrans", "reconcile", "--concurrency", value])
+
+    assert result.exit_code == 2 and f"Invalid value for '--concurrency': {complaint}" in result.output
+    assert status_calls(midtrans) == [] and fresh(payment).last_checked_at is None and notifications() == 0
+
+
+def test_on_sqlite_reconcile_checks_one_payment_at_a_time_and_says_so(runner, midtrans):
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's rule; on PostgreSQL see test_reconcile_concurrency.py")
+    payments = [stale() for _ in range(3)]
+    for payment in payments:
+        settles(midtrans, payment)
+
+    result = runner.invoke(args=["midtrans", "reconcile", "--concurrency", "4"])
+
+    assert result.exit_code == 0, result.output
+    assert "note: SQLite takes one writer at a time: checking one payment at a time" in result.output
+    assert "checked 3 payments: 3 changed, 0 failed" in result.output
+    assert len(status_calls(midtrans)) == 3 and midtrans.most_in_flight == 1
+    assert [fresh(payment).status for payment in payments] == [PaymentStatus.SUCCESS] * 3
+
+
 def test_reconcile_reports_midtrans_trouble_and_exits_non_zero(app, runner, midtrans):
     payment = stale()
     for _ in range(1 + app.config["MIDTRANS_MAX_RETRIES"]):
@@ -111,9 +138,11 @@ def test_job_settings_come_from_the_environment_into_the_beat_schedule():
     assert schedule["sweep-notifications"]["schedule"] == 7.0
     assert celery["task_annotations"]["payments.reconcile_payment"]["rate_limit"] == "120/m"
     assert jobs["RECONCILE_BATCH_SIZE"] == 200 and jobs["NOTIFICATION_MAX_ATTEMPTS"] == 10
+    assert jobs["RECONCILE_CONCURRENCY"] == 8
 
 
 @pytest.mark.parametrize("name, value", [("RECONCILE_BATCH_SIZE", "0"), ("SWEEP_DELAY_SECONDS", "-5"),
+                                         ("RECONCILE_CONCURRENCY", "0"),
                                          ("RECONCILE_INTERVAL_SECONDS", "soon"), ("RECONCILE_RATE_LIMIT", "fast")])
 def test_a_bad_job_setting_is_refused_by_name(name, value):
     with pytest.raises(ConfigError, match=name):
