@@ -75,12 +75,11 @@ def _end_to_end_rows(e: dict) -> list[tuple]:
 
 
 def _reconcile_rows(c: dict) -> list[tuple]:
-    if not c.get("available"):
-        return [("4. reconciliation, 1,000 stale payments", "not available on this branch", "≤ 1 call each, < 60 s",
-                 "n/a")]
-    ok = c["status_calls"] <= c["payments"] and c["wall_seconds"] < 60 and c["still_pending"] == 0
+    ok = (c["status_calls"] <= c["payments"] and c["most_in_flight"] <= c["concurrency"] and c["wall_seconds"] < 60
+          and c["still_pending"] == 0 and c["exit_code"] == 0)
     return [("4. reconciliation, 1,000 stale payments",
-             f"{c['wall_seconds']:.1f} s, {c['status_calls']} status calls, at most {c['most_in_flight']} at once, "
+             f"{c['wall_seconds']:.1f} s, {c['status_calls']} status calls, at most {c['most_in_flight']} at once "
+             f"(--concurrency {c['concurrency']}), "
              f"{c['still_pending']} left pending", "≤ 1 call each, bounded, < 60 s", verdict(ok))]
 
 
