@@ -73,6 +73,8 @@ def test_a_cached_order_page_is_served_without_any_sql(client):
     assert second.status_code == 200 and second.get_data() == first.get_data().replace(
         _csrf_token(first), _csrf_token(second))
     assert second.headers["Cache-Control"] == "private, no-cache"
+    for header in ("Content-Security-Policy", "X-Frame-Options", "X-Content-Type-Options"):
+        assert second.headers[header] == first.headers[header]
     assert "Status update otomatis" in second.get_data(as_text=True)
 
 
