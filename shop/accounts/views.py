@@ -4,6 +4,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from shop.accounts import services
 from shop.accounts.forms import LoginForm, RegisterForm
+from shop.caching import clear_shopper_pages
 from shop.extensions import db
 
 bp = Blueprint("accounts", __name__)
@@ -62,8 +63,11 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
+    user_id = current_user.id
     services.end_sessions(current_user)
     db.session.commit()
+    # Every old session cookie is refused from now on; its cached order pages must go with it.
+    clear_shopper_pages(user_id)
     logout_user()
     session.clear()
     flash("Anda sudah keluar.", "success")

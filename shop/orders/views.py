@@ -6,7 +6,7 @@ from flask import (Blueprint, Response, abort, current_app, flash, jsonify, redi
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
-from shop.caching import CSRF_PLACEHOLDER, ORDER_LIST, ORDER_PAGE, cached_html
+from shop.caching import CSRF_PLACEHOLDER, ORDER_LIST, ORDER_PAGE, cached_for_owner, cached_html, private
 from shop.checkout import workflow as checkout
 from shop.checkout.services import CheckoutError
 from shop.extensions import db
@@ -50,24 +50,18 @@ def page_number() -> int:
 
 
 @bp.get("/orders/<int:order_id>")
+@cached_for_owner(ORDER_PAGE)
 @login_required
 def show(order_id: int):
     # The Midtrans finish redirect appends order_id, status_code and transaction_status to this
     # URL. They are hints that can be stale or forged: the page shows only what we stored.
     order = services.get_order_for(current_user, order_id)
-    key = ORDER_PAGE.format(order_id=order.id, user_id=current_user.id)
-    body = cached_html(key, services.order_stamp(order), lambda: _render_detail(order))
-    return private(render_template("orders/show.html", order=order, body=body,
-                                   poll_seconds=POLL_SECONDS))
-
-
-def _render_detail(order) -> str:
     push_on = "order_push" in current_app.extensions
-    return render_template(
-        "orders/_detail.html", order=order, poll_seconds=POLL_SECONDS,
+    return private(render_template(
+        "orders/show.html", order=order, poll_seconds=POLL_SECONDS,
         events_url=url_for(".events", order_id=order.id) if push_on else "",
         instructions=services.payment_instructions(order),
-        can_pay_again=services.can_pay_again(order), final_statuses=_final_statuses())
+        can_pay_again=services.can_pay_again(order), final_statuses=_final_statuses()))
 
 
 def _final_statuses() -> str:
@@ -150,10 +144,3 @@ def _start_attempt(order):
         NotificationOutcome.APPLIED, order.id, order.user_id, before, order.status, payment.status))
     log.info("order %s: new payment attempt %s", payment.order_id, payment.midtrans_order_id)
     return payment
-
-
-def private(body: str) -> Response:
-    """A page for one signed-in person: browsers may keep it but must ask again before showing it."""
-    response = current_app.make_response(body)
-    response.headers["Cache-Control"] = "private, no-cache"
-    return response

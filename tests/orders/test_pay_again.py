@@ -3,7 +3,7 @@ import re
 
 import pytest
 
-from shop.caching import ORDER_PAGE
+from shop.caching import SHOPPER_TOKEN
 from shop.catalog.models import Product
 from shop.extensions import cache, db
 from shop.orders.models import Order, OrderStatus
@@ -46,7 +46,7 @@ def test_a_failed_order_is_paid_again_with_a_new_midtrans_order_id(client, midtr
     assert stock_of(order) == 8 - order.lines[0].quantity  # the stock is held again
     sent = midtrans.calls("POST", "/snap/v1/transactions")[-1].json()
     assert sent["transaction_details"]["order_id"] == ids[1]
-    assert cache.get(ORDER_PAGE.format(order_id=order.id, user_id=order.user_id)) is None
+    assert cache.get(SHOPPER_TOKEN.format(user_id=order.user_id)) is None
     assert 'data-role="status-badge">PENDING<' in client.get(f"/orders/{order.id}").get_data(as_text=True)
 
 
