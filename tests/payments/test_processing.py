@@ -9,7 +9,7 @@ from shop.accounts.models import InboxMessage
 from shop.caching import order_page_keys
 from shop.extensions import cache, db, mail
 from shop.orders.models import OrderStatus
-from shop.payments import services, tasks
+from shop.payments import processing, services, tasks
 from shop.payments.models import Notification, NotificationOutcome as Out, NotificationSource, PaymentStatus as P
 from shop.signals import order_status_changed
 from tests.factories import PaymentFactory
@@ -287,6 +287,6 @@ def test_reconciliation_applies_a_get_status_answer(payment):
     notification = Notification(payment=payment, source=NotificationSource.RECONCILE, body=json.dumps(status),
                                 **services.summary_columns(status))
     db.session.add(notification)
-    change = services.apply_midtrans_status(payment, status, notification)
+    change = processing.apply_midtrans_status(payment, status, notification)
     assert change.outcome is Out.APPLIED and change.order_changed and change.after is OrderStatus.SUCCESS
     assert notification.state.value == "PROCESSED"
