@@ -36,6 +36,7 @@ class OrderChange:
     before: OrderStatus
     after: OrderStatus
     payment_status: PaymentStatus | None  # None: an order that never had a payment
+    message_id: int | None = None  # the shopper's inbox message about a payment, to e-mail too
 
     @property
     def order_changed(self) -> bool:
@@ -59,11 +60,13 @@ def apply_midtrans_status(payment: Payment, status: dict, notification: Notifica
     if notification.state is NotificationState.PROCESSED:
         return OrderChange(None, order.id, order.user_id, before, before, payment.status)
     outcome = _decide(payment, status, verified)
-    _follow_order(order, payment)
+    message = _follow_order(order, payment)
     _finish(notification, outcome)
     if verified:
         payment.last_checked_at = utcnow()
-    return OrderChange(outcome, order.id, order.user_id, before, order.status, payment.status)
+    db.session.flush()  # a new inbox message gets its id (it goes to the e-mail task)
+    return OrderChange(outcome, order.id, order.user_id, before, order.status, payment.status,
+                       message.id if message else None)
 
 
 def lock_payment(payment: Payment) -> tuple[Order, Payment]:
@@ -200,11 +203,14 @@ def jakarta_time(value) -> datetime | None:
     return local.replace(tzinfo=JAKARTA).astimezone(timezone.utc)
 
 
-def _follow_order(order: Order, payment: Payment) -> None:
-    """Move the order to what its payments now say, with what comes with that move."""
+def _follow_order(order: Order, payment: Payment) -> InboxMessage | None:
+    """Move the order to what its payments now say, with what comes with that move.
+
+    Returns the shopper's inbox message when the order became paid (it is e-mailed too).
+    """
     new = states.order_status_for(order)
     if new == order.status:
-        return
+        return None
     log.info("order=%s %s -> %s (payment=%s)", order.id, order.status.value, new.value, payment.midtrans_order_id)
     order.status = new
     if new in RELEASING:
@@ -212,7 +218,8 @@ def _follow_order(order: Order, payment: Payment) -> None:
     if new is OrderStatus.REVIEW:
         order.needs_review = True
     if new is OrderStatus.SUCCESS:
-        _mark_paid(order, payment)
+        return _mark_paid(order, payment)
+    return None
 
 
 def release_stock(order: Order) -> bool:
@@ -226,15 +233,17 @@ def release_stock(order: Order) -> bool:
     return True
 
 
-def _mark_paid(order: Order, payment: Payment) -> None:
+def _mark_paid(order: Order, payment: Payment) -> InboxMessage:
     if order.paid_at is None:
         order.paid_at = payment.settlement_time or payment.transaction_time or utcnow()
     if order.stock_released:
         # Paid after its stock went back (e.g. expired, then a late VA payment): may be oversold.
         order.needs_review = True
         log.warning("order=%s paid after its stock was released; flagged for an admin", order.id)
-    db.session.add(InboxMessage(user_id=order.user_id, order_id=order.id,
-                                text=f"Pembayaran pesanan #{order.id} sudah kami terima. Terima kasih!"))
+    message = InboxMessage(user_id=order.user_id, order_id=order.id,
+                           text=f"Pembayaran pesanan #{order.id} sudah kami terima. Terima kasih!")
+    db.session.add(message)
+    return message
 
 
 def _finish(notification: Notification, outcome: NotificationOutcome) -> None:

@@ -20,7 +20,7 @@ from shop.extensions import db
 from shop.models import utcnow
 from shop.orders.models import Order, OrderStatus
 from shop.payments import gateway, states
-from shop.payments.emails import send_payment_success_email
+from shop.payments.emails import queue_payment_email
 from shop.payments.models import Notification, NotificationSource, NotificationState, Payment, PaymentStatus
 from shop.payments.processing import OrderChange, apply_midtrans_status, release_stock
 from shop.signals import order_status_changed
@@ -320,16 +320,16 @@ def expire_orphaned_order(order_id: int) -> OrderChange | None:
 # --- after the commit -------------------------------------------------------------------
 
 def announce_order_change(change: OrderChange | None) -> None:
-    """After the commit: clear the order's cached pages, e-mail a payment, tell listeners."""
+    """After the commit: clear the order's cached pages, tell listeners, queue a payment's e-mail."""
     if change is None or not change.pages_changed:
         return
     _quietly("clear cached pages", clear_order_pages, change.order_id, change.user_id)
     if not change.order_changed:
         return
-    if change.after is OrderStatus.SUCCESS:
-        _quietly("send the payment e-mail", send_payment_success_email, change.order_id)
     _quietly("send order_status_changed", order_status_changed.send, current_app._get_current_object(),
              order_id=change.order_id, user_id=change.user_id, status=change.after)
+    if change.after is OrderStatus.SUCCESS and change.message_id is not None:
+        _quietly("queue the payment e-mail", queue_payment_email, change.message_id)
 
 
 def _quietly(what: str, action, *args, **kwargs) -> None:

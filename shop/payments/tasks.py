@@ -1,4 +1,4 @@
-"""Celery tasks of the payments feature: notifications, reconciliation and the sweeper.
+"""Celery tasks of the payments feature: notifications, payment e-mails, reconciliation and the sweeper.
 
 Beat only enqueues the two periodic tasks; they run on a worker, claim their work under a run
 lock, commit, and then fan out one task per payment or notification.
@@ -12,7 +12,7 @@ from flask import current_app
 from sqlalchemy.exc import DBAPIError
 
 from shop.extensions import db
-from shop.payments import gateway, reconciliation, services
+from shop.payments import emails, gateway, reconciliation, services
 from shop.payments.models import Notification, NotificationState
 
 log = logging.getLogger(__name__)
@@ -115,6 +115,17 @@ def _log_outcome(notification_id: int, change: services.OrderChange | None, star
              "order_status=%s took_ms=%.1f", notification_id, change.order_id, notification.midtrans_order_id,
              notification.transaction_status, change.outcome.value, change.payment_status.value,
              change.after.value, took)
+
+
+# OSError: smtplib's errors are OSErrors, like a refused or dropped connection to the mail server.
+@shared_task(name=emails.PAYMENT_EMAIL_TASK, acks_late=True, ignore_result=True,
+             autoretry_for=(OSError, DBAPIError), max_retries=MAX_RETRIES, retry_backoff=RETRY_BASE_SECONDS,
+             retry_backoff_max=RETRY_CAP_SECONDS, retry_jitter=True)
+def send_payment_email(message_id: int) -> bool:
+    """E-mail the shopper about their payment, once; SMTP and database trouble are retried with backoff."""
+    sent = emails.email_payment_once(message_id)
+    db.session.commit()
+    return sent
 
 
 # --- reconciliation and the sweeper ---------------------------------------------------------
