@@ -8,8 +8,10 @@ and then announces the returned `OrderChange` (shop.payments.services.announce_o
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from operator import attrgetter
 
 from sqlalchemy import select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from shop.accounts.models import InboxMessage
 from shop.catalog.models import Product
@@ -49,35 +51,51 @@ class OrderChange:
 
 def apply_midtrans_status(payment: Payment, status: dict, notification: Notification, *,
                           verified: bool = True) -> OrderChange:
-    """Apply one Midtrans status to `payment` under row locks and record the outcome (flushes).
+    """Apply one Midtrans status to `payment` and record it on `notification`, a row of its history (flushes)."""
+    db.session.flush()  # the notification row must exist: its outcome is written by id
+    change = apply_status(payment.id, status, notification.id, verified=verified)
+    db.session.expire(notification, ["outcome", "state", "processed_at", "error"])
+    return change
+
+
+def apply_status(payment_id: int, status: dict, notification_id: int, *, verified: bool = True) -> OrderChange:
+    """Apply one Midtrans status to a payment under row locks and record the outcome (flushes).
 
     `status` is a GET-status answer (`verified`) or, with MIDTRANS_VERIFY_STATUS off, the
     signed webhook body itself. The order is always the payment's, never the status's order_id.
     """
-    order, payment = lock_payment(payment)
-    db.session.refresh(notification, with_for_update=True)
+    order, payment, state = lock_payment(payment_id, notification_id)
     before = order.status
-    if notification.state is NotificationState.PROCESSED:
+    if state is NotificationState.PROCESSED:
         return OrderChange(None, order.id, order.user_id, before, before, payment.status)
     outcome = _decide(payment, status, verified)
     message = _follow_order(order, payment)
-    _finish(notification, outcome)
     if verified:
         payment.last_checked_at = utcnow()
-    db.session.flush()  # a new inbox message gets its id (it goes to the e-mail task)
+    db.session.flush()  # the payment, the order and a new inbox message (its id goes to the e-mail task)
+    _finish(notification_id, outcome)
     return OrderChange(outcome, order.id, order.user_id, before, order.status, payment.status,
                        message.id if message else None)
 
 
-def lock_payment(payment: Payment) -> tuple[Order, Payment]:
-    """Lock the order row, then all its payment rows (always in that order: no deadlocks)."""
+def lock_payment(payment_id: int, notification_id: int) -> tuple[Order, Payment, NotificationState]:
+    """Lock the order row, then all its payment rows (always in that order: no deadlocks).
+
+    Two statements, because the second must start after the order lock is held: then it sees
+    every payment attempt (pay-again inserts one under that lock) and the notification's state
+    as the last holder of the lock left them. Whoever processes a notification holds its
+    order's lock, so that state says whether another worker has processed it meanwhile.
+    """
     fresh = {"populate_existing": True}
-    order = db.session.execute(select(Order).where(Order.id == payment.order_id)
-                               .with_for_update().execution_options(**fresh)).scalar_one()
-    db.session.execute(select(Payment).where(Payment.order_id == order.id).order_by(Payment.id)
-                       .with_for_update().execution_options(**fresh)).scalars().all()
-    db.session.expire(order, ["payments"])
-    return order, db.session.get(Payment, payment.id)
+    order_id = select(Payment.order_id).where(Payment.id == payment_id).scalar_subquery()
+    order = db.session.execute(select(Order).where(Order.id == order_id).with_for_update()
+                               .execution_options(**fresh)).scalar_one()
+    state = select(Notification.state).where(Notification.id == notification_id).scalar_subquery()
+    rows = db.session.execute(select(Payment, state).where(Payment.order_id == order.id).order_by(Payment.id)
+                              .with_for_update(of=Payment).execution_options(**fresh)).all()
+    payments = [payment for payment, _ in rows]
+    set_committed_value(order, "payments", sorted(payments, key=attrgetter("attempt")))
+    return order, next(p for p in payments if p.id == payment_id), rows[0][1]
 
 
 def _decide(payment: Payment, status: dict, verified: bool) -> NotificationOutcome:
@@ -119,8 +137,8 @@ def _belongs_to(payment: Payment, status: dict) -> bool:
 
 
 def _transaction_taken(payment: Payment, transaction_id) -> bool:
-    if not transaction_id:
-        return False
+    if not transaction_id or transaction_id == payment.transaction_id:
+        return False  # recorded on this payment only after this same check passed
     return db.session.scalar(select(Payment.id).where(Payment.transaction_id == str(transaction_id),
                                                       Payment.id != payment.id).limit(1)) is not None
 
@@ -226,10 +244,11 @@ def release_stock(order: Order) -> bool:
     """Put the order's reserved stock back on the shelf, once ever (call under the order lock)."""
     if order.stock_released:
         return False
-    for line in order.lines:
+    order.stock_released = True  # before the lines load: the order's row is then written once
+    # In product id order, as checkout reserves: two transactions never wait on each other's rows.
+    for line in sorted(order.lines, key=attrgetter("product_id")):
         db.session.execute(update(Product).where(Product.id == line.product_id)
                            .values(stock=Product.stock + line.quantity))
-    order.stock_released = True
     return True
 
 
@@ -246,9 +265,8 @@ def _mark_paid(order: Order, payment: Payment) -> InboxMessage:
     return message
 
 
-def _finish(notification: Notification, outcome: NotificationOutcome) -> None:
+def _finish(notification_id: int, outcome: NotificationOutcome) -> None:
     # `attempts` counts starts: the task counts its own, reconcile and replay rows are made with 1.
-    notification.outcome = outcome
-    notification.state = NotificationState.PROCESSED
-    notification.processed_at = utcnow()
-    notification.error = None
+    table = Notification.__table__
+    db.session.execute(update(table).where(table.c.id == notification_id).values(
+        outcome=outcome, state=NotificationState.PROCESSED, processed_at=utcnow(), error=None))

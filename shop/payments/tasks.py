@@ -12,7 +12,7 @@ from flask import current_app
 from sqlalchemy.exc import DBAPIError
 
 from shop.extensions import db
-from shop.payments import emails, gateway, reconciliation, services
+from shop.payments import emails, gateway, processing, reconciliation, services
 from shop.payments.models import Notification, NotificationState
 
 log = logging.getLogger(__name__)
@@ -41,9 +41,8 @@ def process_notification(self, notification_id: int) -> str | None:
     """Apply one stored Midtrans notification; running it twice changes nothing more."""
     started = time.monotonic()
     try:
-        if not count_attempt(notification_id):
-            return None
-        change = apply_notification(notification_id)
+        attempt = count_attempt(notification_id)
+        change = apply_notification(attempt) if attempt else None
     except TRANSIENT as exc:
         db.session.rollback()
         final = self.request.retries >= self.max_retries
@@ -57,27 +56,21 @@ def process_notification(self, notification_id: int) -> str | None:
         note_failure(notification_id, exc, final=True)
         return None
     services.announce_order_change(change)
-    _log_outcome(notification_id, change, started)
+    _log_outcome(notification_id, attempt, change, started)
     return change.outcome.value if change and change.outcome else None
 
 
-def count_attempt(notification_id: int) -> bool:
-    """Count this start in the database first; False once NOTIFICATION_MAX_ATTEMPTS is reached."""
-    counted = reconciliation.count_attempt(notification_id)
+def count_attempt(notification_id: int) -> reconciliation.Attempt | None:
+    """Count this start in the database and commit, before any work; None: nothing to process."""
+    attempt = reconciliation.count_attempt(notification_id)
     db.session.commit()
-    return counted
+    return attempt
 
 
-def apply_notification(notification_id: int) -> services.OrderChange | None:
+def apply_notification(attempt: reconciliation.Attempt) -> services.OrderChange:
     """Confirm the notification with Midtrans when configured, apply it and commit."""
-    notification = db.session.get(Notification, notification_id)
-    if notification is None:
-        log.error("notification=%s does not exist; nothing to do", notification_id)
-        return None
-    if notification.state is NotificationState.PROCESSED:
-        return None
-    status, verified = services.midtrans_truth(notification)
-    change = services.apply_midtrans_status(notification.payment, status, notification, verified=verified)
+    status, verified = services.midtrans_truth(attempt)
+    change = processing.apply_status(attempt.payment_id, status, attempt.id, verified=verified)
     db.session.commit()
     return change
 
@@ -104,16 +97,16 @@ def note_failure(notification_id: int, exc: Exception, final: bool) -> None:
         log.warning("notification=%s could not record the failure: database unavailable", notification_id)
 
 
-def _log_outcome(notification_id: int, change: services.OrderChange | None, started: float) -> None:
+def _log_outcome(notification_id: int, attempt: reconciliation.Attempt | None,
+                 change: services.OrderChange | None, started: float) -> None:
     took = (time.monotonic() - started) * 1000
     if change is None or change.outcome is None:
         log.info("notification=%s outcome=SKIPPED (already processed or missing) took_ms=%.1f",
                  notification_id, took)
         return
-    notification = db.session.get(Notification, notification_id)
     log.info("notification=%s order=%s midtrans_order=%s transaction_status=%s outcome=%s payment=%s "
-             "order_status=%s took_ms=%.1f", notification_id, change.order_id, notification.midtrans_order_id,
-             notification.transaction_status, change.outcome.value, change.payment_status.value,
+             "order_status=%s took_ms=%.1f", notification_id, change.order_id, attempt.midtrans_order_id,
+             attempt.transaction_status, change.outcome.value, change.payment_status.value,
              change.after.value, took)
 
 
