@@ -8,9 +8,10 @@ and then announces the returned `OrderChange` (shop.payments.services.announce_o
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from functools import cache
 from operator import attrgetter
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, Update, bindparam, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from shop.accounts.models import InboxMessage
@@ -86,16 +87,45 @@ def lock_payment(payment_id: int, notification_id: int) -> tuple[Order, Payment,
     as the last holder of the lock left them. Whoever processes a notification holds its
     order's lock, so that state says whether another worker has processed it meanwhile.
     """
-    fresh = {"populate_existing": True}
-    order_id = select(Payment.order_id).where(Payment.id == payment_id).scalar_subquery()
-    order = db.session.execute(select(Order).where(Order.id == order_id).with_for_update()
-                               .execution_options(**fresh)).scalar_one()
-    state = select(Notification.state).where(Notification.id == notification_id).scalar_subquery()
-    rows = db.session.execute(select(Payment, state).where(Payment.order_id == order.id).order_by(Payment.id)
-                              .with_for_update(of=Payment).execution_options(**fresh)).all()
+    order = db.session.execute(_order_lock(), {"payment_id": payment_id}).scalar_one()
+    rows = db.session.execute(_payments_lock(), {"order_id": order.id, "notification_id": notification_id}).all()
     payments = [payment for payment, _ in rows]
     set_committed_value(order, "payments", sorted(payments, key=attrgetter("attempt")))
     return order, next(p for p in payments if p.id == payment_id), rows[0][1]
+
+
+# The statements of the hot path are built once and bound per call: building a statement (and
+# its cache key) took more of SQLAlchemy's CPU than running it.
+
+@cache
+def _order_lock() -> Select:
+    """The order of the payment `payment_id`, locked."""
+    order_id = select(Payment.order_id).where(Payment.id == bindparam("payment_id")).scalar_subquery()
+    return select(Order).where(Order.id == order_id).with_for_update().execution_options(populate_existing=True)
+
+
+@cache
+def _payments_lock() -> Select:
+    """The payments of the order `order_id`, locked in id order, each with notification_id's state."""
+    state = select(Notification.state).where(Notification.id == bindparam("notification_id")).scalar_subquery()
+    return (select(Payment, state).where(Payment.order_id == bindparam("order_id")).order_by(Payment.id)
+            .with_for_update(of=Payment).execution_options(populate_existing=True))
+
+
+@cache
+def _transaction_holder() -> Select:
+    """Another payment that holds the transaction `transaction_id`."""
+    return (select(Payment.id).where(Payment.transaction_id == bindparam("transaction_id"),
+                                     Payment.id != bindparam("payment_id")).limit(1))
+
+
+@cache
+def _outcome_update() -> Update:
+    """Record the outcome of the notification `notification_id`."""
+    table = Notification.__table__
+    return update(table).where(table.c.id == bindparam("notification_id")).values(
+        outcome=bindparam("new_outcome", type_=table.c.outcome.type), state=NotificationState.PROCESSED,
+        processed_at=bindparam("now", type_=table.c.processed_at.type), error=None)
 
 
 def _decide(payment: Payment, status: dict, verified: bool) -> NotificationOutcome:
@@ -139,8 +169,8 @@ def _belongs_to(payment: Payment, status: dict) -> bool:
 def _transaction_taken(payment: Payment, transaction_id) -> bool:
     if not transaction_id or transaction_id == payment.transaction_id:
         return False  # recorded on this payment only after this same check passed
-    return db.session.scalar(select(Payment.id).where(Payment.transaction_id == str(transaction_id),
-                                                      Payment.id != payment.id).limit(1)) is not None
+    holder = db.session.scalar(_transaction_holder(), {"transaction_id": str(transaction_id), "payment_id": payment.id})
+    return holder is not None
 
 
 def _flag(payment: Payment, reason: str) -> NotificationOutcome:
@@ -267,6 +297,4 @@ def _mark_paid(order: Order, payment: Payment) -> InboxMessage:
 
 def _finish(notification_id: int, outcome: NotificationOutcome) -> None:
     # `attempts` counts starts: the task counts its own, reconcile and replay rows are made with 1.
-    table = Notification.__table__
-    db.session.execute(update(table).where(table.c.id == notification_id).values(
-        outcome=outcome, state=NotificationState.PROCESSED, processed_at=utcnow(), error=None))
+    db.session.execute(_outcome_update(), {"notification_id": notification_id, "new_outcome": outcome, "now": utcnow()})

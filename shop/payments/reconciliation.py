@@ -13,9 +13,10 @@ keep a payment from being asked twice in a row.
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import cache
 
 from flask import current_app
-from sqlalchemy import exists, func, or_, select, update
+from sqlalchemy import Update, bindparam, exists, func, or_, select, update
 
 from shop.extensions import db
 from shop.models import utcnow
@@ -146,14 +147,9 @@ def count_attempt(notification_id: int) -> Attempt | None:
     (redelivered by the broker) stops after NOTIFICATION_MAX_ATTEMPTS starts too: past that
     bound the notification is FAILED. The same statement returns what processing needs.
     """
-    table = Notification.__table__  # Core: no ORM object is loaded or kept in step with it
-    row = db.session.execute(
-        update(table)
-        .where(table.c.id == notification_id, table.c.state == NotificationState.RECEIVED,
-               table.c.attempts < current_app.config["NOTIFICATION_MAX_ATTEMPTS"])
-        .values(attempts=table.c.attempts + 1, last_attempt_at=utcnow())
-        .returning(table.c.id, table.c.payment_id, table.c.body, table.c.midtrans_order_id,
-                   table.c.transaction_status)).one_or_none()
+    row = db.session.execute(_attempt_count(), {
+        "notification_id": notification_id, "max_attempts": current_app.config["NOTIFICATION_MAX_ATTEMPTS"],
+        "now": utcnow()}).one_or_none()
     if row is not None:
         return Attempt(*row)
     notification = db.session.get(Notification, notification_id, populate_existing=True)
@@ -162,6 +158,21 @@ def count_attempt(notification_id: int) -> Attempt | None:
     elif notification.state is NotificationState.RECEIVED:
         give_up(notification)
     return None
+
+
+@cache
+def _attempt_count() -> Update:
+    """Count a start of `notification_id` while it is RECEIVED and below `max_attempts`; return its row.
+
+    Core, not the ORM: no object is loaded or kept in step. Built once (the task's hot path).
+    """
+    table = Notification.__table__
+    return (update(table)
+            .where(table.c.id == bindparam("notification_id"), table.c.state == NotificationState.RECEIVED,
+                   table.c.attempts < bindparam("max_attempts"))
+            .values(attempts=table.c.attempts + 1, last_attempt_at=bindparam("now", type_=table.c.last_attempt_at.type))
+            .returning(table.c.id, table.c.payment_id, table.c.body, table.c.midtrans_order_id,
+                       table.c.transaction_status))
 
 
 def give_up(notification: Notification) -> None:
