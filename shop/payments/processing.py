@@ -1,9 +1,10 @@
 """Applying one Midtrans status to a payment and its order. Flushes; never commits.
 
-`apply_midtrans_status` locks the order and its payments, decides through the transition table
-in shop.payments.states, moves the order along, and records the notification's outcome. The
-notification task, the reconciliation job and operator replays all call it; the caller commits
-and then announces the returned `OrderChange` (shop.payments.services.announce_order_change).
+`apply_status` locks the order and its payments, decides through the transition table in
+shop.payments.states, moves the order along, and records the notification's outcome. The
+notification task calls it with ids; the reconciliation job and operator replays call
+`apply_midtrans_status` with the objects they hold. The caller commits and then announces the
+returned `OrderChange` (shop.payments.services.announce_order_change).
 """
 import logging
 from dataclasses import dataclass

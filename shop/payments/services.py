@@ -1,8 +1,8 @@
 """Storing Midtrans notifications, reconciliation's operations, and announcing changes. Flushes; never commits.
 
 `record_notification` is the webhook's half (parse, verify, store). Applying a status -- a
-webhook body or a GET-status answer -- is shop.payments.processing's `apply_midtrans_status`;
-the task, the reconciliation job and operator replays all call it. `announce_order_change` does
+webhook body or a GET-status answer -- is shop.payments.processing's; the task, the
+reconciliation job and operator replays all go through it. `announce_order_change` does
 the side effects, after the caller's commit. `recheck_payment` (GET status), `replay_notification`
 and `expire_orphaned_order` are reconciliation's operations, shared by its tasks,
 `flask midtrans reconcile|replay` and the dashboard.
