@@ -46,5 +46,7 @@ class InboxMessage(db.Model):
     text: Mapped[str] = mapped_column(db.String(500))
     created_at = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
     read_at = mapped_column(UTCDateTime(), nullable=True)
+    # Set when the e-mail that goes with this message was sent, so a retried task never resends it.
+    emailed_at = mapped_column(UTCDateTime(), nullable=True)
 
     user = relationship("User", back_populates="inbox")

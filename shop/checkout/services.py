@@ -22,7 +22,7 @@ from shop.models import utcnow
 from shop.orders.models import Order, OrderLine, OrderStatus
 from shop.payments import gateway
 from shop.payments.models import Payment, PaymentStatus
-from shop.payments.services import release_stock
+from shop.payments.processing import release_stock
 from shop.payments.states import order_status_for
 
 log = logging.getLogger(__name__)

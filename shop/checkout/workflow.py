@@ -19,7 +19,7 @@ from shop.extensions import db
 from shop.orders.models import Order
 from shop.payments.gateway import MidtransAuthError, MidtransError, MidtransRejected, MidtransUnavailable
 from shop.payments.models import Payment
-from shop.payments.services import release_stock
+from shop.payments.processing import release_stock
 
 log = logging.getLogger(__name__)
 

@@ -1,18 +1,43 @@
-"""E-mails about payments. Sent only after the commit that made them true."""
+"""E-mails about payments. Sent only after the commit that made them true, by a task of their own."""
 import logging
 
 from flask import current_app
 from flask_mail import Message
+from sqlalchemy.orm import joinedload, selectinload
 
+from shop.accounts.models import InboxMessage
 from shop.extensions import db, mail
+from shop.models import utcnow
 from shop.orders.models import Order
 
 log = logging.getLogger(__name__)
 
+PAYMENT_EMAIL_TASK = "payments.send_payment_email"  # shop.payments.tasks.send_payment_email
+
+
+def queue_payment_email(message_id: int) -> None:
+    """Queue the e-mail that goes with the shopper's inbox message about a payment (after the commit)."""
+    current_app.extensions["celery"].tasks[PAYMENT_EMAIL_TASK].delay(message_id)
+
+
+def email_payment_once(message_id: int) -> bool:
+    """E-mail the payment an inbox message tells of, unless it was e-mailed already (flushes).
+
+    The message's row is locked while the mail goes out and marked sent before the caller
+    commits, so two runs of the task never both send it. Only a worker lost between the SMTP
+    server's acceptance and the commit makes a retry send it twice.
+    """
+    message = db.session.get(InboxMessage, message_id, with_for_update=True)
+    if message is None or message.emailed_at is not None:
+        return False
+    send_payment_success_email(message.order_id)
+    message.emailed_at = utcnow()
+    return True
+
 
 def send_payment_success_email(order_id: int) -> None:
     """E-mail the shopper that their payment arrived (text and HTML, in Indonesian)."""
-    order = db.session.get(Order, order_id)
+    order = db.session.get(Order, order_id, options=[joinedload(Order.user), selectinload(Order.lines)])
     message = Message(subject=f"Pembayaran pesanan #{order.id} sudah diterima",
                       recipients=[order.user.email],
                       body=_render("emails/payment_success.txt", order=order),

@@ -13,9 +13,10 @@ keep a payment from being asked twice in a row.
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import cache
 
 from flask import current_app
-from sqlalchemy import exists, func, or_, select, update
+from sqlalchemy import Update, bindparam, exists, func, or_, select, update
 
 from shop.extensions import db
 from shop.models import utcnow
@@ -128,25 +129,50 @@ def sweep_stranded_notifications(limit: int) -> Sweep | None:
     return sweep
 
 
-def count_attempt(notification_id: int) -> bool:
-    """Count one start of processing; False (and the notification FAILED) past the bound.
+@dataclass(frozen=True)
+class Attempt:
+    """A notification whose processing has started: what the task needs of its row."""
+
+    id: int
+    payment_id: int
+    body: str
+    midtrans_order_id: str
+    transaction_status: str | None
+
+
+def count_attempt(notification_id: int) -> Attempt | None:
+    """Count one start of processing; None when there is nothing to process (flushes).
 
     Counted in the database before the work, so a message that kills its worker every time
-    (redelivered by the broker) stops after NOTIFICATION_MAX_ATTEMPTS starts too.
+    (redelivered by the broker) stops after NOTIFICATION_MAX_ATTEMPTS starts too: past that
+    bound the notification is FAILED. The same statement returns what processing needs.
     """
-    counted = db.session.scalar(
-        update(Notification)
-        .where(Notification.id == notification_id, Notification.state == NotificationState.RECEIVED,
-               Notification.attempts < current_app.config["NOTIFICATION_MAX_ATTEMPTS"])
-        .values(attempts=Notification.attempts + 1, last_attempt_at=utcnow())
-        .returning(Notification.id))
-    if counted is not None:
-        return True
+    row = db.session.execute(_attempt_count(), {
+        "notification_id": notification_id, "max_attempts": current_app.config["NOTIFICATION_MAX_ATTEMPTS"],
+        "now": utcnow()}).one_or_none()
+    if row is not None:
+        return Attempt(*row)
     notification = db.session.get(Notification, notification_id, populate_existing=True)
-    if notification is None or notification.state is not NotificationState.RECEIVED:
-        return True  # missing or processed already: the task says so and skips it
-    give_up(notification)
-    return False
+    if notification is None:
+        log.error("notification=%s does not exist; nothing to do", notification_id)
+    elif notification.state is NotificationState.RECEIVED:
+        give_up(notification)
+    return None
+
+
+@cache
+def _attempt_count() -> Update:
+    """Count a start of `notification_id` while it is RECEIVED and below `max_attempts`; return its row.
+
+    Core, not the ORM: no object is loaded or kept in step. Built once (the task's hot path).
+    """
+    table = Notification.__table__
+    return (update(table)
+            .where(table.c.id == bindparam("notification_id"), table.c.state == NotificationState.RECEIVED,
+                   table.c.attempts < bindparam("max_attempts"))
+            .values(attempts=table.c.attempts + 1, last_attempt_at=bindparam("now", type_=table.c.last_attempt_at.type))
+            .returning(table.c.id, table.c.payment_id, table.c.body, table.c.midtrans_order_id,
+                       table.c.transaction_status))
 
 
 def give_up(notification: Notification) -> None:

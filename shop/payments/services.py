@@ -1,42 +1,37 @@
-"""Storing Midtrans notifications and applying Midtrans statuses.
+"""Storing Midtrans notifications, reconciliation's operations, and announcing changes.
 
 Flushes and never commits, but for `record_notification`, whose one statement commits itself.
 
-`record_notification` is the webhook's half (parse, verify, store and commit). `apply_midtrans_status`
-applies one status -- a webhook body or a GET-status answer -- under row locks, through the
-transition table in shop.payments.states; the task, the reconciliation job and operator replays
-all call it. `announce_order_change` does the side effects, after the caller's commit. `recheck_payment`
-(GET status), `replay_notification` and `expire_orphaned_order` are reconciliation's operations,
-shared by its tasks, `flask midtrans reconcile|replay` and the dashboard.
+`record_notification` is the webhook's half (parse, verify, store and commit). Applying a status
+-- a webhook body or a GET-status answer -- is shop.payments.processing's; the task, the
+reconciliation job and operator replays all go through it. `announce_order_change` does
+the side effects, after the caller's commit. `recheck_payment` (GET status), `replay_notification`
+and `expire_orphaned_order` are reconciliation's operations, shared by its tasks,
+`flask midtrans reconcile|replay` and the dashboard.
 """
 import json
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import bindparam, select, text, update
+from sqlalchemy import bindparam, select, text
 
-from shop.accounts.models import InboxMessage
-from shop.caching import clear_order_pages
-from shop.catalog.models import Product
 from shop import extensions
+from shop.caching import clear_order_pages
 from shop.extensions import db
 from shop.models import utcnow
 from shop.orders.models import Order, OrderStatus
 from shop.payments import gateway, states
-from shop.payments.emails import send_payment_success_email
-from shop.payments.models import (Notification, NotificationOutcome, NotificationSource,
-                                  NotificationState, Payment, PaymentStatus)
+from shop.payments.emails import queue_payment_email
+from shop.payments.models import Notification, NotificationSource, NotificationState, Payment, PaymentStatus
+from shop.payments.processing import OrderChange, apply_midtrans_status, lock_payment, release_stock
 from shop.signals import order_status_changed
 
 log = logging.getLogger(__name__)
 
 TEST_ORDER_PREFIX = "payment_notif_test_"  # Midtrans dashboard's "send test notification"
 REQUIRED_FIELDS = ("order_id", "status_code", "gross_amount", "signature_key")
-JAKARTA = timezone(timedelta(hours=7))
-RELEASING = (OrderStatus.FAILED, OrderStatus.EXPIRED, OrderStatus.CANCELLED)
-Outcome = NotificationOutcome
 
 
 class NotificationError(Exception):
@@ -70,26 +65,6 @@ class DashboardTestNotification(Exception):
         super().__init__(order_id)
         self.order_id = order_id
         self.signature_valid = signature_valid
-
-
-@dataclass(frozen=True)
-class OrderChange:
-    """What applying one status did, for the side effects after the commit."""
-
-    outcome: NotificationOutcome | None  # None: the notification had been processed already
-    order_id: int
-    user_id: int
-    before: OrderStatus
-    after: OrderStatus
-    payment_status: PaymentStatus | None  # None: an order that never had a payment
-
-    @property
-    def order_changed(self) -> bool:
-        return self.before != self.after
-
-    @property
-    def pages_changed(self) -> bool:
-        return self.order_changed or self.outcome is Outcome.APPLIED
 
 
 # --- the webhook's half --------------------------------------------------------------------
@@ -206,207 +181,6 @@ def summary_columns(fields: dict) -> dict:
             "status_code": clip("status_code", 5), "gross_amount": clip("gross_amount", 30)}
 
 
-# --- applying a status ------------------------------------------------------------------
-
-def apply_midtrans_status(payment: Payment, status: dict, notification: Notification, *,
-                          verified: bool = True) -> OrderChange:
-    """Apply one Midtrans status to `payment` under row locks and record the outcome (flushes).
-
-    `status` is a GET-status answer (`verified`) or, with MIDTRANS_VERIFY_STATUS off, the
-    signed webhook body itself. The order is always the payment's, never the status's order_id.
-    """
-    order, payment = lock_payment(payment)
-    db.session.refresh(notification, with_for_update=True)
-    before = order.status
-    if notification.state is NotificationState.PROCESSED:
-        return OrderChange(None, order.id, order.user_id, before, before, payment.status)
-    outcome = _decide(payment, status, verified)
-    _follow_order(order, payment)
-    _finish(notification, outcome)
-    if verified:
-        payment.last_checked_at = utcnow()
-    return OrderChange(outcome, order.id, order.user_id, before, order.status, payment.status)
-
-
-def lock_payment(payment: Payment) -> tuple[Order, Payment]:
-    """Lock the order row, then all its payment rows (always in that order: no deadlocks)."""
-    fresh = {"populate_existing": True}
-    order = db.session.execute(select(Order).where(Order.id == payment.order_id)
-                               .with_for_update().execution_options(**fresh)).scalar_one()
-    db.session.execute(select(Payment).where(Payment.order_id == order.id).order_by(Payment.id)
-                       .with_for_update().execution_options(**fresh)).scalars().all()
-    db.session.expire(order, ["payments"])
-    return order, db.session.get(Payment, payment.id)
-
-
-def _decide(payment: Payment, status: dict, verified: bool) -> NotificationOutcome:
-    refusal = _refusal(payment, status, verified)
-    if refusal is not None:
-        return refusal
-    try:
-        event = states.PaymentEvent(states.status_for(status.get("transaction_status"), status.get("fraud_status")),
-                                    states.method_of({**_stored_method(payment), **status}))
-    except states.UnknownMidtransStatus as exc:
-        log.warning("payment=%s %s; left for reconciliation", payment.midtrans_order_id, exc)
-        return Outcome.UNKNOWN_STATUS
-    expected = states.SIGNED_STATUS_CODE.get(event.status)
-    if not verified and expected and status.get("status_code") != expected:
-        return _flag(payment, "%s signed with status_code %r; Midtrans signs it with %r"
-                     % (event.status.value, status.get("status_code"), expected))
-    return _move(payment, event, status)
-
-
-def _refusal(payment: Payment, status: dict, verified: bool) -> NotificationOutcome | None:
-    """Amount and ownership checks that come before any move."""
-    amount = states.parse_rupiah(status.get("gross_amount"))
-    if amount is None or amount != payment.gross_amount:
-        payment.amount_mismatch = True
-        payment.order.needs_review = True
-        log.warning("payment=%s AMOUNT MISMATCH expected=%s got=%r; flagged for an admin",
-                    payment.midtrans_order_id, payment.gross_amount, status.get("gross_amount"))
-        return Outcome.AMOUNT_MISMATCH
-    if verified and not _belongs_to(payment, status):
-        return _flag(payment, "the status answer is for another order (%r)" % status.get("order_id"))
-    if _transaction_taken(payment, status.get("transaction_id")):
-        return _flag(payment, "transaction %r already belongs to another payment" % status.get("transaction_id"))
-    return None
-
-
-def _belongs_to(payment: Payment, status: dict) -> bool:
-    # DANA / BI-SNAP quirk: GET status may put the transaction id where the order id belongs.
-    return status.get("order_id") in (payment.midtrans_order_id, status.get("transaction_id"))
-
-
-def _transaction_taken(payment: Payment, transaction_id) -> bool:
-    if not transaction_id:
-        return False
-    return db.session.scalar(select(Payment.id).where(Payment.transaction_id == str(transaction_id),
-                                                      Payment.id != payment.id).limit(1)) is not None
-
-
-def _flag(payment: Payment, reason: str) -> NotificationOutcome:
-    payment.order.needs_review = True
-    log.warning("payment=%s REJECTED: %s; flagged for an admin", payment.midtrans_order_id, reason)
-    return Outcome.REJECTED
-
-
-def _move(payment: Payment, event: states.PaymentEvent, status: dict) -> NotificationOutcome:
-    transaction_id = status.get("transaction_id")
-    try:
-        if payment.transaction_id and transaction_id and transaction_id != payment.transaction_id:
-            newer = _is_newer(status.get("transaction_time"), payment.transaction_time)
-            new = states.next_status_across_transactions(payment.status, event, newer)
-        else:
-            new = states.next_status(payment.status, event)
-    except states.StaleTransition as exc:
-        log.info("payment=%s stale: %s", payment.midtrans_order_id, exc)
-        if event.status in states.PAID and payment.status in states.FAILED:
-            # Midtrans reports money for an attempt we hold as failed: never silently dropped.
-            payment.order.needs_review = True
-            log.warning("payment=%s MONEY AFTER FAILURE: %s reported while %s; flagged for an admin",
-                        payment.midtrans_order_id, event.status.value, payment.status.value)
-        return Outcome.STALE
-    except states.IllegalTransition as exc:
-        return _flag(payment, str(exc))
-    changed = new != payment.status
-    record_details(payment, status, overwrite=changed)
-    payment.status = new
-    return Outcome.APPLIED if changed else Outcome.DUPLICATE
-
-
-def _is_newer(transaction_time, known: datetime | None) -> bool:
-    when = jakarta_time(transaction_time)
-    return when is not None and (known is None or when > known)
-
-
-def _stored_method(payment: Payment) -> dict:
-    return {"payment_type": payment.payment_type, "store": payment.store, "va_numbers": payment.va_numbers}
-
-
-def record_details(payment: Payment, status: dict, overwrite: bool) -> None:
-    """Copy what Midtrans said onto the payment; a duplicate only fills in what was missing."""
-    details = {
-        "transaction_id": status.get("transaction_id"),
-        "transaction_status": (status.get("transaction_status") or "").lower() or None,
-        "fraud_status": (status.get("fraud_status") or "").lower() or None,
-        "payment_type": status.get("payment_type"), "va_numbers": _va_numbers(status),
-        "bill_key": status.get("bill_key"), "biller_code": status.get("biller_code"),
-        "payment_code": status.get("payment_code"), "store": status.get("store"),
-        "transaction_time": jakarta_time(status.get("transaction_time")),
-        "settlement_time": jakarta_time(status.get("settlement_time")),
-    }
-    for name, value in details.items():
-        if value is not None and (overwrite or getattr(payment, name) is None):
-            setattr(payment, name, value)
-    refund = states.parse_rupiah(status.get("refund_amount"))
-    if refund is not None and refund > (payment.refund_amount or 0):
-        payment.refund_amount = refund
-
-
-def _va_numbers(status: dict) -> list | None:
-    if status.get("permata_va_number"):
-        return [{"bank": "permata", "va_number": str(status["permata_va_number"])}]
-    numbers = status.get("va_numbers")
-    return numbers if isinstance(numbers, list) and numbers else None
-
-
-def jakarta_time(value) -> datetime | None:
-    """Midtrans's "YYYY-MM-DD HH:MM:SS" in Jakarta time (UTC+7) as an aware UTC timestamp."""
-    if not isinstance(value, str):
-        return None
-    try:
-        local = datetime.strptime(value.strip(), "%Y-%m-%d %H:%M:%S")
-    except ValueError:
-        log.warning("unreadable Midtrans time %r", value[:40])
-        return None
-    return local.replace(tzinfo=JAKARTA).astimezone(timezone.utc)
-
-
-def _follow_order(order: Order, payment: Payment) -> None:
-    """Move the order to what its payments now say, with what comes with that move."""
-    new = states.order_status_for(order)
-    if new == order.status:
-        return
-    log.info("order=%s %s -> %s (payment=%s)", order.id, order.status.value, new.value, payment.midtrans_order_id)
-    order.status = new
-    if new in RELEASING:
-        release_stock(order)
-    if new is OrderStatus.REVIEW:
-        order.needs_review = True
-    if new is OrderStatus.SUCCESS:
-        _mark_paid(order, payment)
-
-
-def release_stock(order: Order) -> bool:
-    """Put the order's reserved stock back on the shelf, once ever (call under the order lock)."""
-    if order.stock_released:
-        return False
-    for line in order.lines:
-        db.session.execute(update(Product).where(Product.id == line.product_id)
-                           .values(stock=Product.stock + line.quantity))
-    order.stock_released = True
-    return True
-
-
-def _mark_paid(order: Order, payment: Payment) -> None:
-    if order.paid_at is None:
-        order.paid_at = payment.settlement_time or payment.transaction_time or utcnow()
-    if order.stock_released:
-        # Paid after its stock went back (e.g. expired, then a late VA payment): may be oversold.
-        order.needs_review = True
-        log.warning("order=%s paid after its stock was released; flagged for an admin", order.id)
-    db.session.add(InboxMessage(user_id=order.user_id, order_id=order.id,
-                                text=f"Pembayaran pesanan #{order.id} sudah kami terima. Terima kasih!"))
-
-
-def _finish(notification: Notification, outcome: NotificationOutcome) -> None:
-    # `attempts` counts starts: the task counts its own, reconcile and replay rows are made with 1.
-    notification.outcome = outcome
-    notification.state = NotificationState.PROCESSED
-    notification.processed_at = utcnow()
-    notification.error = None
-
-
 # --- reconciliation: GET status, replays, orphaned orders ---------------------------------
 
 class PaymentNotFound(LookupError):
@@ -455,7 +229,7 @@ def recheck_payment(payment_id: int) -> PaymentCheck:
         if status is None:
             payment.last_checked_at = utcnow()
             return PaymentCheck(payment.id, payment.midtrans_order_id, before, NOT_FOUND, None, None)
-    lock_payment(payment)  # before the history row: see add_history
+    lock_payment(payment.id, None)  # before the history row: see add_history
     notification = add_history(payment, status, NotificationSource.RECONCILE)
     change = apply_midtrans_status(payment, status, notification)
     return PaymentCheck(payment.id, payment.midtrans_order_id, before, _result(change), change, notification.id)
@@ -529,7 +303,7 @@ def replay_notification(notification_id: int) -> PaymentCheck:
     payment = stored.payment
     before = payment.status
     status, verified = midtrans_truth(stored)
-    lock_payment(payment)  # before the history row: see add_history
+    lock_payment(payment.id, None)  # before the history row: see add_history
     replay = add_history(payment, json.loads(stored.body), NotificationSource.REPLAY, body=stored.body)
     change = apply_midtrans_status(payment, status, replay, verified=verified)
     log.info("notification=%s replayed as notification=%s outcome=%s", stored.id, replay.id, _result(change))
@@ -567,16 +341,16 @@ def expire_orphaned_order(order_id: int) -> OrderChange | None:
 # --- after the commit -------------------------------------------------------------------
 
 def announce_order_change(change: OrderChange | None) -> None:
-    """After the commit: clear the order's cached pages, e-mail a payment, tell listeners."""
+    """After the commit: clear the order's cached pages, tell listeners, queue a payment's e-mail."""
     if change is None or not change.pages_changed:
         return
     _quietly("clear cached pages", clear_order_pages, change.order_id, change.user_id)
     if not change.order_changed:
         return
-    if change.after is OrderStatus.SUCCESS:
-        _quietly("send the payment e-mail", send_payment_success_email, change.order_id)
     _quietly("send order_status_changed", order_status_changed.send, current_app._get_current_object(),
              order_id=change.order_id, user_id=change.user_id, status=change.after)
+    if change.after is OrderStatus.SUCCESS and change.message_id is not None:
+        _quietly("queue the payment e-mail", queue_payment_email, change.message_id)
 
 
 def _quietly(what: str, action, *args, **kwargs) -> None:

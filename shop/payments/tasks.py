@@ -1,4 +1,4 @@
-"""Celery tasks of the payments feature: notifications, reconciliation and the sweeper.
+"""Celery tasks of the payments feature: notifications, payment e-mails, reconciliation and the sweeper.
 
 Beat only enqueues the two periodic tasks; they run on a worker, claim their work under a run
 lock, commit, and then fan out one task per payment or notification.
@@ -13,7 +13,7 @@ from sqlalchemy.exc import DBAPIError
 
 from shop import broker
 from shop.extensions import db
-from shop.payments import gateway, reconciliation, services
+from shop.payments import emails, gateway, processing, reconciliation, services
 from shop.payments.models import Notification, NotificationState
 
 log = logging.getLogger(__name__)
@@ -42,9 +42,8 @@ def process_notification(self, notification_id: int) -> str | None:
     """Apply one stored Midtrans notification; running it twice changes nothing more."""
     started = time.monotonic()
     try:
-        if not count_attempt(notification_id):
-            return None
-        change = apply_notification(notification_id)
+        attempt = count_attempt(notification_id)
+        change = apply_notification(attempt) if attempt else None
     except TRANSIENT as exc:
         db.session.rollback()
         final = self.request.retries >= self.max_retries
@@ -58,27 +57,21 @@ def process_notification(self, notification_id: int) -> str | None:
         note_failure(notification_id, exc, final=True)
         return None
     services.announce_order_change(change)
-    _log_outcome(notification_id, change, started)
+    _log_outcome(notification_id, attempt, change, started)
     return change.outcome.value if change and change.outcome else None
 
 
-def count_attempt(notification_id: int) -> bool:
-    """Count this start in the database first; False once NOTIFICATION_MAX_ATTEMPTS is reached."""
-    counted = reconciliation.count_attempt(notification_id)
+def count_attempt(notification_id: int) -> reconciliation.Attempt | None:
+    """Count this start in the database and commit, before any work; None: nothing to process."""
+    attempt = reconciliation.count_attempt(notification_id)
     db.session.commit()
-    return counted
+    return attempt
 
 
-def apply_notification(notification_id: int) -> services.OrderChange | None:
+def apply_notification(attempt: reconciliation.Attempt) -> services.OrderChange:
     """Confirm the notification with Midtrans when configured, apply it and commit."""
-    notification = db.session.get(Notification, notification_id)
-    if notification is None:
-        log.error("notification=%s does not exist; nothing to do", notification_id)
-        return None
-    if notification.state is NotificationState.PROCESSED:
-        return None
-    status, verified = services.midtrans_truth(notification)
-    change = services.apply_midtrans_status(notification.payment, status, notification, verified=verified)
+    status, verified = services.midtrans_truth(attempt)
+    change = processing.apply_status(attempt.payment_id, status, attempt.id, verified=verified)
     db.session.commit()
     return change
 
@@ -105,17 +98,28 @@ def note_failure(notification_id: int, exc: Exception, final: bool) -> None:
         log.warning("notification=%s could not record the failure: database unavailable", notification_id)
 
 
-def _log_outcome(notification_id: int, change: services.OrderChange | None, started: float) -> None:
+def _log_outcome(notification_id: int, attempt: reconciliation.Attempt | None,
+                 change: services.OrderChange | None, started: float) -> None:
     took = (time.monotonic() - started) * 1000
     if change is None or change.outcome is None:
         log.info("notification=%s outcome=SKIPPED (already processed or missing) took_ms=%.1f",
                  notification_id, took)
         return
-    notification = db.session.get(Notification, notification_id)
     log.info("notification=%s order=%s midtrans_order=%s transaction_status=%s outcome=%s payment=%s "
-             "order_status=%s took_ms=%.1f", notification_id, change.order_id, notification.midtrans_order_id,
-             notification.transaction_status, change.outcome.value, change.payment_status.value,
+             "order_status=%s took_ms=%.1f", notification_id, change.order_id, attempt.midtrans_order_id,
+             attempt.transaction_status, change.outcome.value, change.payment_status.value,
              change.after.value, took)
+
+
+# OSError: smtplib's errors are OSErrors, like a refused or dropped connection to the mail server.
+@shared_task(name=emails.PAYMENT_EMAIL_TASK, acks_late=True, ignore_result=True,
+             autoretry_for=(OSError, DBAPIError), max_retries=MAX_RETRIES, retry_backoff=RETRY_BASE_SECONDS,
+             retry_backoff_max=RETRY_CAP_SECONDS, retry_jitter=True)
+def send_payment_email(message_id: int) -> bool:
+    """E-mail the shopper about their payment, once; SMTP and database trouble are retried with backoff."""
+    sent = emails.email_payment_once(message_id)
+    db.session.commit()
+    return sent
 
 
 # --- reconciliation and the sweeper ---------------------------------------------------------

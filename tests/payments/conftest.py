@@ -1,9 +1,8 @@
 """Fixtures for the payments tests."""
 import pytest
 
-from shop.extensions import db
 from tests.midtrans_fake import FakeServer
-from tests.payments.helpers import committed_payment
+from tests.payments.helpers import committed_payment, run_now
 
 
 @pytest.fixture(scope="session")
@@ -40,15 +39,9 @@ def product(payment):
 
 @pytest.fixture
 def process(app):
-    """Run the notification task now, retries included, as a worker would (eagerly)."""
-    task = app.extensions["celery"].tasks["payments.process_notification"]
-
-    def run(notification_id: int):
-        result = task.apply(args=[notification_id])
-        db.session.expire_all()
-        return result.result
-
-    return run
+    """Run the notification task now, as a worker would; returns what the task returned."""
+    run = run_now(app, "payments.process_notification")
+    return lambda notification_id: run(notification_id).result
 
 
 @pytest.fixture

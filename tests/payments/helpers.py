@@ -51,6 +51,18 @@ def committed_payment():
     return payment
 
 
+def run_now(app, name: str):
+    """Run the task `name` now, retries included, as a worker would (eagerly); returns its result."""
+    task = app.extensions["celery"].tasks[name]
+
+    def run(*args):
+        result = task.apply(args=list(args))
+        db.session.expire_all()
+        return result
+
+    return run
+
+
 def wait_until(condition, what: str, timeout: float = 30.0):
     """Poll `condition` until it returns something true, for at most `timeout` seconds."""
     deadline = time.monotonic() + timeout

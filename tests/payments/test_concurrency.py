@@ -3,14 +3,15 @@ import json
 import threading
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, insert, select, text
 
 from shop.accounts.models import InboxMessage
 from shop.catalog.models import Product
 from shop.extensions import db, mail
+from shop.models import utcnow
 from shop.orders.models import Order, OrderStatus
-from shop.payments import services
-from shop.payments.models import Notification, NotificationOutcome as Out
+from shop.payments import processing, services
+from shop.payments.models import Notification, NotificationOutcome as Out, Payment, PaymentStatus
 from tests.payments.helpers import committed_payment, for_payment, wait_until
 
 pytestmark = [pytest.mark.postgres, pytest.mark.integration]
@@ -34,7 +35,7 @@ def test_two_workers_on_the_same_order_take_turns(app, clean_db, monkeypatch, sa
     order_id, product_id = payment.order_id, payment.order.lines[0].product_id
     first, second = store_twice(for_payment(payment, sample_name))
     holding, release = threading.Event(), threading.Event()
-    decide = services._decide
+    decide = processing._decide
 
     def slow_decide(*args, **kwargs):
         # The first worker stops while it holds the locks, until the second is seen waiting.
@@ -43,7 +44,7 @@ def test_two_workers_on_the_same_order_take_turns(app, clean_db, monkeypatch, sa
             assert release.wait(10)
         return decide(*args, **kwargs)
 
-    monkeypatch.setattr(services, "_decide", slow_decide)
+    monkeypatch.setattr(processing, "_decide", slow_decide)
     task = app.extensions["celery"].tasks["payments.process_notification"]
     workers = [threading.Thread(target=task.apply, kwargs={"args": [nid]}, name=f"worker-{n}")
                for n, nid in ((1, first), (2, second))]
@@ -65,3 +66,28 @@ def test_two_workers_on_the_same_order_take_turns(app, clean_db, monkeypatch, sa
         assert (stock, order.stock_released, len(outbox), inbox) == (5, True, 0, 0)
     else:
         assert (order.status, stock, len(outbox), inbox) == (OrderStatus.SUCCESS, 3, 1, 1)
+
+
+def test_an_attempt_opened_while_the_task_waits_for_the_order_counts(app, clean_db):
+    # Pay-again locks the order and inserts an attempt. A notification task waiting for that lock
+    # must then see the new attempt: an expired old one must not expire the order or free its stock.
+    payment = committed_payment()
+    order_id, product_id = payment.order_id, payment.order.lines[0].product_id
+    first = store_twice(for_payment(payment, "fixture_qris_expire_sbtest.json"))[0]
+    task = app.extensions["celery"].tasks["payments.process_notification"]
+    worker = threading.Thread(target=task.apply, kwargs={"args": [first]})
+    with db.engine.connect() as pay_again:
+        pay_again.execute(select(Order.id).where(Order.id == order_id).with_for_update())
+        pay_again.execute(insert(Payment.__table__).values(
+            order_id=order_id, attempt=2, midtrans_order_id=f"{payment.midtrans_order_id}-2",
+            status=PaymentStatus.CREATED, gross_amount=150000, amount_mismatch=False,
+            created_at=utcnow(), updated_at=utcnow()))
+        worker.start()
+        wait_until(lambda: waiting_for_a_lock() >= 1, "the task to wait for the order lock")
+        pay_again.commit()
+    worker.join(20)
+    db.session.expire_all()
+    assert db.session.get(Payment, payment.id).status is PaymentStatus.EXPIRED
+    order = db.session.get(Order, order_id)
+    assert order.status is OrderStatus.PENDING and not order.stock_released
+    assert db.session.get(Product, product_id).stock == 3

@@ -1,20 +1,25 @@
 """The notification task and apply_midtrans_status: transitions, money checks, side effects."""
 import json
 import logging
+import re
+from collections import Counter
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select, update
 
 from shop.accounts.models import InboxMessage
 from shop.caching import order_page_keys
 from shop.extensions import cache, db, mail
 from shop.orders.models import OrderStatus
-from shop.payments import services, tasks
-from shop.payments.models import Notification, NotificationOutcome as Out, NotificationSource, PaymentStatus as P
+from shop.payments import processing, reconciliation, services, tasks
+from shop.payments.models import (Notification, NotificationOutcome as Out, NotificationSource, NotificationState,
+                                  PaymentStatus as P)
 from shop.signals import order_status_changed
 from tests.factories import PaymentFactory
 from tests.payments.helpers import for_payment, sample, signed
 
+# The table a statement is about: a SELECT's first column's, or the one written to.
+DATA_STATEMENT = re.compile(r"(?P<verb>SELECT|INSERT|UPDATE|DELETE)\s+(?:INTO\s+|FROM\s+)?(?P<table>\w+)")
 PENDING = "fixture_bank_transfer_pending_sbtest.json"
 SETTLEMENT = "fixture_credit_card_settlement_sbtest.json"
 EXPIRE = "fixture_qris_expire_sbtest.json"
@@ -235,6 +240,62 @@ def test_one_structured_log_line_per_notification(deliver, payment, caplog):
         assert part in line
 
 
+@pytest.fixture
+def statements():
+    """The data statements (SELECT, INSERT, UPDATE, DELETE) run while the `with` block runs, by table."""
+
+    class Recorder:
+        def __enter__(self):
+            self.seen = Counter()
+            event.listen(db.engines[None], "before_cursor_execute", self._record)
+            return self.seen
+
+        def __exit__(self, *exc):
+            event.remove(db.engines[None], "before_cursor_execute", self._record)
+
+        def _record(self, conn, cursor, sql, params, context, executemany):
+            found = DATA_STATEMENT.match(sql)
+            if found:  # not SAVEPOINT, RELEASE, SET ...
+                self.seen[f"{found['verb']} {found['table']}"] += 1
+
+    return Recorder()
+
+
+def test_applying_a_payment_takes_eight_statements(process, payment, statements, monkeypatch):
+    # The count is part of the contract: a lazy load or a re-read added to the hot path fails here.
+    monkeypatch.setattr(services, "queue_payment_email", lambda message_id: None)  # its own task
+    stored = services.record_notification(json.dumps(settlement(payment)).encode())
+    db.session.commit()
+    with statements as seen:
+        assert process(stored.id) == "APPLIED"
+    assert seen == Counter({
+        "UPDATE midtrans_notifications": 2,  # count the attempt; record the outcome
+        "SELECT orders": 1,  # lock the order ...
+        "SELECT payments": 2,  # ... then its payments; is the transaction another payment's?
+        "UPDATE payments": 1, "UPDATE orders": 1, "INSERT inbox_messages": 1})
+
+
+def test_a_duplicate_takes_four_statements(process, payment, statements):
+    first = services.record_notification(json.dumps(settlement(payment)).encode())
+    again = services.record_notification(json.dumps(settlement(payment)).encode())
+    db.session.commit()
+    process(first.id)
+    with statements as seen:
+        assert process(again.id) == "DUPLICATE"
+    assert seen == Counter({"UPDATE midtrans_notifications": 2, "SELECT orders": 1, "SELECT payments": 1})
+
+
+def test_a_notification_another_worker_processed_meanwhile_changes_nothing(payment):
+    stored = services.record_notification(json.dumps(settlement(payment)).encode())
+    attempt = reconciliation.count_attempt(stored.id)
+    # Another run of the task applied it between this run's count and its locks.
+    db.session.execute(update(Notification).where(Notification.id == stored.id)
+                       .values(state=NotificationState.PROCESSED, outcome=Out.STALE))
+    change = processing.apply_status(attempt.payment_id, json.loads(attempt.body), attempt.id, verified=False)
+    assert change.outcome is None and not change.pages_changed and change.message_id is None
+    assert payment.status is P.CREATED and db.session.get(Notification, stored.id).outcome is Out.STALE
+
+
 # --- confirmed with GET status ------------------------------------------------------------
 
 def test_get_status_is_the_truth(deliver, payment, verify_status):
@@ -287,6 +348,6 @@ def test_reconciliation_applies_a_get_status_answer(payment):
     notification = Notification(payment=payment, source=NotificationSource.RECONCILE, body=json.dumps(status),
                                 **services.summary_columns(status))
     db.session.add(notification)
-    change = services.apply_midtrans_status(payment, status, notification)
+    change = processing.apply_midtrans_status(payment, status, notification)
     assert change.outcome is Out.APPLIED and change.order_changed and change.after is OrderStatus.SUCCESS
     assert notification.state.value == "PROCESSED"
