@@ -45,7 +45,16 @@ def order_page_keys(order_id: int, user_id: int) -> list[str]:
 
 def clear_order_pages(order_id: int, user_id: int) -> None:
     """Drop the cached pages of one order (call after the commit that changed it)."""
-    cache.delete_many(*order_page_keys(order_id, user_id))
+    keys = order_page_keys(order_id, user_id)
+    backend = cache.cache
+    client = getattr(backend, "_write_client", None)  # cachelib's Redis backends
+    if client is None:
+        cache.delete_many(*keys)
+        return
+    # One DEL: cachelib's delete_many then asks Redis key by key which ones went (four more round
+    # trips per status change, a tenth of the notification task's time).
+    prefix = backend._get_prefix()
+    client.delete(*(prefix + key for key in keys))
 
 
 def clear_shopper_pages(user_id: int) -> None:

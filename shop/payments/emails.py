@@ -5,6 +5,7 @@ from flask import current_app
 from flask_mail import Message
 from sqlalchemy.orm import joinedload, selectinload
 
+from shop import broker
 from shop.accounts.models import InboxMessage
 from shop.extensions import db, mail
 from shop.models import utcnow
@@ -17,7 +18,7 @@ PAYMENT_EMAIL_TASK = "payments.send_payment_email"  # shop.payments.tasks.send_p
 
 def queue_payment_email(message_id: int) -> None:
     """Queue the e-mail that goes with the shopper's inbox message about a payment (after the commit)."""
-    current_app.extensions["celery"].tasks[PAYMENT_EMAIL_TASK].delay(message_id)
+    broker.publish(current_app.extensions["celery"], PAYMENT_EMAIL_TASK, message_id)
 
 
 def email_payment_once(message_id: int) -> bool:

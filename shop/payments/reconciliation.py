@@ -18,6 +18,7 @@ from functools import cache
 from flask import current_app
 from sqlalchemy import Update, bindparam, exists, func, or_, select, update
 
+from shop import extensions
 from shop.extensions import db
 from shop.models import utcnow
 from shop.orders.models import Order, OrderStatus
@@ -141,15 +142,16 @@ class Attempt:
 
 
 def count_attempt(notification_id: int) -> Attempt | None:
-    """Count one start of processing; None when there is nothing to process (flushes).
+    """Count one start of processing, committed at once; None when there is nothing to process (flushes).
 
     Counted in the database before the work, so a message that kills its worker every time
     (redelivered by the broker) stops after NOTIFICATION_MAX_ATTEMPTS starts too: past that
     bound the notification is FAILED. The same statement returns what processing needs.
     """
-    row = db.session.execute(_attempt_count(), {
-        "notification_id": notification_id, "max_attempts": current_app.config["NOTIFICATION_MAX_ATTEMPTS"],
-        "now": utcnow()}).one_or_none()
+    with extensions.autocommit_connection() as connection:  # counted and committed in one round trip
+        row = connection.execute(_attempt_count(), {
+            "notification_id": notification_id, "max_attempts": current_app.config["NOTIFICATION_MAX_ATTEMPTS"],
+            "now": utcnow()}).one_or_none()
     if row is not None:
         return Attempt(*row)
     notification = db.session.get(Notification, notification_id, populate_existing=True)

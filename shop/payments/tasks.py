@@ -62,9 +62,9 @@ def process_notification(self, notification_id: int) -> str | None:
 
 
 def count_attempt(notification_id: int) -> reconciliation.Attempt | None:
-    """Count this start in the database and commit, before any work; None: nothing to process."""
+    """Count this start in the database, committed before any work; None: nothing to process."""
     attempt = reconciliation.count_attempt(notification_id)
-    db.session.commit()
+    db.session.commit()  # a notification given up on past the bound (nothing otherwise)
     return attempt
 
 

@@ -1,4 +1,5 @@
 """The four cached pages: fresh after a notification, never one shopper's page for another."""
+import os
 from contextlib import contextmanager
 
 from flask import g, template_rendered
@@ -6,7 +7,10 @@ from flask_caching.backends import NullCache
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from shop.caching import CSRF_PLACEHOLDER, DASHBOARD_DETAIL, DASHBOARD_LIST, ORDER_LIST, SHOPPER_TOKEN
+from shop import create_app
+from shop.caching import (CSRF_PLACEHOLDER, DASHBOARD_DETAIL, DASHBOARD_LIST, ORDER_LIST, SHOPPER_TOKEN,
+                          clear_order_pages, order_page_keys)
+from shop.config import TEST_SETTINGS
 from shop.extensions import cache, db
 from shop.orders.models import OrderStatus
 from shop.payments.models import PaymentStatus
@@ -205,3 +209,26 @@ def test_dashboard_pages_are_cached_and_cleared_too(client):
     detail = client.get(f"/dashboard/pesanan/detail-pesanan/{order.id}").get_data(as_text=True)
     assert "badge-PENDING" not in listing and "badge-SUCCESS" in listing
     assert "badge-PENDING" not in detail and "badge-SUCCESS" in detail
+
+
+def test_on_redis_one_delete_clears_the_four_pages(app):
+    """The Redis backend: every key of an order's pages goes, in one DEL (no read-back per key)."""
+    shop = create_app(dict(TEST_SETTINGS, SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
+                           REDIS_URL=os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/12")))
+    with shop.app_context():
+        keys = order_page_keys(order_id=7, user_id=3)
+        cache.set_many({key: "cached" for key in keys})
+        cache.set("page:/orders:user=4", "another shopper's")
+        client = cache.cache._write_client
+        sent = []
+        real = client.execute_command
+        client.execute_command = lambda *args, **options: sent.append(args[0]) or real(*args, **options)
+        try:
+            clear_order_pages(order_id=7, user_id=3)
+        finally:
+            client.execute_command = real
+        assert sent == ["DEL"]
+        assert cache.get_many(*keys) == [None] * 4
+        assert cache.get("page:/orders:user=4") == "another shopper's"
+        cache.delete("page:/orders:user=4")
+    app.extensions["celery"].set_default()
