@@ -6,6 +6,7 @@ to the moment the queue and the broker's unacked set are both empty (acks_late: 
 acknowledged only after its task returned, i.e. after the commit).
 """
 import json
+import math
 import random
 import time
 
@@ -104,10 +105,20 @@ def compare(bursts: Bursts, url: str, numbers_pool: list[int], size: int, repeat
 
 def drain_burst(bursts: Bursts, url: str, numbers_pool: list[int], size: int, seed: int) -> dict:
     """The time to drain a burst of `size` stored notifications."""
-    numbers = random.Random(seed).sample(numbers_pool, int(size / (1 + DUPLICATE_SHARE)))
+    numbers = random.Random(seed).sample(numbers_pool, math.ceil(size / (1 + DUPLICATE_SHARE)))
     ids = store_notifications(url, numbers, seed)
     result = bursts.run("payments.process_notification", ids)
     result["outcomes"] = processed(url, ids)
     print(f"  burst of {len(ids)}: drained in {result['seconds']:.1f} s ({result['per_second']:.0f}/s) "
           f"{result['outcomes']}", flush=True)
+    return result
+
+
+def email_burst(bursts: Bursts, url: str, size: int) -> dict:
+    """The payment e-mail task each paying notification queues (its own queue, so not in the rates above)."""
+    with psycopg.connect(url) as conn:
+        ids = [row[0] for row in conn.execute(
+            "SELECT id FROM inbox_messages WHERE emailed_at IS NULL ORDER BY id LIMIT %s", (size,))]
+    result = bursts.run("payments.send_payment_email", ids)
+    print(f"  payment e-mails: {len(ids)} in {result['seconds']:.1f} s ({result['per_second']:.0f}/s)", flush=True)
     return result

@@ -13,7 +13,7 @@ import psycopg
 from bench import procs
 from bench.bodies import transaction
 from bench.seed import ID_BASE, migrate, recreate_database, seed_payments, seed_products
-from bench.shape import SERVER_KEY
+from bench.shape import SERVER_KEY, WORKER_CONCURRENCY
 from shop.emulator.notifications import build_notification, status_response
 
 STALE = 1000
@@ -36,7 +36,7 @@ def measure(env: dict, database_url: str, fake, log_dir) -> dict:
                                                     SERVER_KEY))
         fake.fake.statuses[status["order_id"]] = fake.fake.statuses[status["transaction_id"]] = status
     fake.reset()
-    worker = procs.celery_worker("worker-reconcile", env, log_dir, concurrency=2)  # the Procfile's default
+    worker = procs.celery_worker("worker-reconcile", env, log_dir, concurrency=WORKER_CONCURRENCY)
     try:
         started = time.perf_counter()
         done = subprocess.run([procs.PYTHON, *COMMAND], cwd=procs.ROOT, env=env, capture_output=True, text=True,

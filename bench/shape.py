@@ -2,6 +2,7 @@
 import os
 
 SERVER_KEY = "SB-Mid-server-bench"
+WORKER_CONCURRENCY = 4  # the Procfile's default (${WORKER_CONCURRENCY:-4})
 CLIENT_KEY = "SB-Mid-client-bench"
 SECRET_KEY = "bench-secret-not-for-production"
 DEFAULT_DATABASE = "postgresql://postgres@127.0.0.1:5432/shop_bench_suite"

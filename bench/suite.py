@@ -22,12 +22,12 @@ from bench.bodies import status_mix, webhook_stream, write_lines
 from bench.fake import SlowFake
 from bench.load import wrk
 from bench.seed import analyze, counts, migrate, recreate_database, seed_payments, seed_products
-from bench.shape import BROKER_URL, DEFAULT_DATABASE, REDIS_URL, SERVER_KEY, shop_env
+from bench.shape import BROKER_URL, DEFAULT_DATABASE, REDIS_URL, SERVER_KEY, WORKER_CONCURRENCY, shop_env
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
 FULL = dict(payments=10_000, growth=10, concurrencies=[1, 16, 64], growth_concurrencies=[16, 64], repeats=3,
-            seconds=4, burst=300, burst_repeats=3, drain=2_000, orders=200, page_repeats=3, page_seconds=4)
+            seconds=4, burst=300, burst_repeats=3, drain=10_000, orders=200, page_repeats=3, page_seconds=4)
 QUICK = dict(payments=2_000, growth=10, concurrencies=[1, 16, 64], growth_concurrencies=[16], repeats=1,
              seconds=2, burst=300, burst_repeats=1, drain=1_000, orders=20, page_repeats=1, page_seconds=2)
 
@@ -84,15 +84,17 @@ def run_all(plan: dict, database: str, fake: SlowFake, work: Path, results: dict
     print(f"1. webhook answer at {small} payments (ours, ceiling, ours, ...)", flush=True)
     results["webhook"] = webhook.interleaved(web_url, ceiling_url, bodies, plan["concurrencies"], plan["repeats"],
                                              plan["seconds"])
-    # One worker as the Procfile runs it (2 pool processes), consuming only what a burst gives it.
+    # One worker as the Procfile runs it (its default pool processes), consuming only what a burst gives it.
     processor = procs.celery_worker("worker-processing", dict(env, MIDTRANS_VERIFY_STATUS="0"), work,
-                                    concurrency=2, queues="bench.idle")
+                                    concurrency=WORKER_CONCURRENCY, queues="bench.idle")
     bursts = processing.Bursts("worker-processing")
-    print(f"2. processing at {small} payments (noop, notifications, ...), one worker (2 processes)", flush=True)
+    print(f"2. processing at {small} payments (noop, notifications, ...), one worker ({WORKER_CONCURRENCY} processes)", flush=True)
     pool = list(range(1, small + 1))
-    results["processing"] = {"pairs": processing.compare(bursts, database, pool, plan["burst"],
-                                                         plan["burst_repeats"], seed=100),
-                             "drain": processing.drain_burst(bursts, database, pool, plan["drain"], seed=200)}
+    results["processing"] = {"worker_processes": WORKER_CONCURRENCY,
+                             "pairs": processing.compare(bursts, database, pool, plan["burst"], plan["burst_repeats"],
+                                                         seed=100),
+                             "drain": processing.drain_burst(bursts, database, pool, plan["drain"], seed=200),
+                             "emails": processing.email_burst(bursts, database, plan["burst"])}
 
     print(f"7. growth: {big} payments", flush=True)
     seed_payments(database, small + 1, big)
@@ -110,7 +112,7 @@ def run_all(plan: dict, database: str, fake: SlowFake, work: Path, results: dict
     webhook.drop_queued_tasks()
 
     print(f"3. end to end: {plan['orders']} orders, notification POST to status visible", flush=True)
-    worker = procs.celery_worker("worker", env, work, concurrency=2)  # the Procfile's worker, as deployed
+    worker = procs.celery_worker("worker", env, work, concurrency=WORKER_CONCURRENCY)  # as the Procfile runs it
     used = set(random.Random(6).sample(big_pool, plan["orders"]))
     results["end_to_end"] = end_to_end.measure(web_url, database, sorted(used), fake, seed=400)
 
