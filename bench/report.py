@@ -1,9 +1,10 @@
-"""The markdown table of a result, and its place in bench/README.md."""
+"""The markdown table of a result, and its place in bench/README.md and the project README."""
 from pathlib import Path
 
 from bench.stats import fmt, spread
 
-README = Path(__file__).resolve().parent / "README.md"
+# The table goes to both: bench/README.md and the project README show the latest run.
+READMES = [Path(__file__).resolve().parent / "README.md", Path(__file__).resolve().parents[1] / "README.md"]
 START, END = "<!-- bench-table:start -->", "<!-- bench-table:end -->"
 FLAT_WITHIN = 0.15  # a change of a ratio smaller than this counts as flat (this machine's noise)
 
@@ -132,10 +133,11 @@ def _flat(before: dict, after: dict) -> bool:
 
 
 def update_readme(results: dict, name: str) -> None:
-    text = README.read_text()
-    head, rest = text.split(START, 1)
-    _, tail = rest.split(END, 1)
-    README.write_text(f"{head}{START}\n{table(results, name)}\n{END}{tail}")
+    for readme in READMES:
+        text = readme.read_text()
+        head, rest = text.split(START, 1)
+        _, tail = rest.split(END, 1)
+        readme.write_text(f"{head}{START}\n{table(results, name)}\n{END}{tail}")
 
 
 if __name__ == "__main__":  # python -m bench.report bench/results/<run>.json: the table again
