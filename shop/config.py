@@ -84,7 +84,17 @@ def settings_from_env(env: Mapping[str, str] = os.environ) -> dict:
         "MAIL_PASSWORD": get("MAIL_PASSWORD") or None,
         "MAIL_DEFAULT_SENDER": get("MAIL_DEFAULT_SENDER", "Toko Kita <toko@localhost>"),
         **reconciliation_settings(env),
+        **{name: _whole_number(env, name, *limits) for name, limits in ADDRESS_THROTTLE_DEFAULTS.items()},
     }
+
+
+# Log-in and registration attempts per client address: name -> (default, smallest allowed value).
+# Generous enough for a shared office or mobile-carrier address; the per-account lock stays at 5.
+ADDRESS_THROTTLE_DEFAULTS = {
+    "LOGIN_FAILURES_PER_ADDRESS": (20, 1),
+    "REGISTRATIONS_PER_ADDRESS": (10, 1),
+    "ADDRESS_THROTTLE_MINUTES": (15, 1),
+}
 
 
 # Reconciliation and the notification sweeper: name -> (default, smallest allowed value).

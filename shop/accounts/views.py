@@ -1,13 +1,20 @@
 """Register, log in, log out."""
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from shop.accounts import services
 from shop.accounts.forms import LoginForm, RegisterForm
 from shop.caching import clear_shopper_pages
+from shop.cart.views import CART_KEY
 from shop.extensions import db
 
 bp = Blueprint("accounts", __name__)
+
+# The same words whether the e-mail was new (an account was made) or taken (nothing changed).
+REGISTERED = ("Pendaftaran diterima. Silakan masuk dengan email dan kata sandi Anda. "
+              "Jika email ini sudah pernah terdaftar, gunakan kata sandi lamanya.")
+# What a planted session may carry into the logged-in one: the cart the shopper filled.
+KEPT_AT_LOGIN = (CART_KEY,)
 
 
 def safe_next(default: str) -> str:
@@ -26,38 +33,60 @@ def is_local_path(target: str) -> bool:
     return not target.startswith("//")
 
 
+def start_logged_in_session(user) -> None:
+    """Log `user` in on a fresh session: of what the cookie held before, only the cart survives.
+
+    Flask's session is the signed cookie itself, so there is no server-side id to fix. What an
+    attacker can fix is the whole cookie: one this site signed for the attacker's own visit,
+    planted in the victim's browser (a shared computer, a cookie set from a sibling domain).
+    Everything in it would ride into the logged-in session, above all Flask-WTF's CSRF secret,
+    whose tokens the attacker then knows. So the session is cleared and re-created, which also
+    rotates that secret (the next form makes a new one; `g` holds this request's copy). The cart
+    is kept: a shopper who fills it and then logs in expects it at checkout, and a planted cart
+    can only show items the shopper sees, priced from the catalogue, before paying.
+    """
+    kept = {key: session[key] for key in KEPT_AT_LOGIN if key in session}
+    session.clear()
+    g.pop("csrf_token", None)
+    session.update(kept)
+    login_user(user)
+
+
 @bp.route("/daftar", methods=["GET", "POST"])
 def register():
-    form = RegisterForm()
+    form, status = RegisterForm(), 200
     if form.validate_on_submit():
         try:
-            user = services.register_user(form.email.data, form.name.data, form.password.data)
+            services.sign_up(form.email.data, form.name.data, form.password.data, request.remote_addr)
         except services.AccountError as error:
             db.session.rollback()
-            form.email.errors.append(str(error))
+            flash(str(error), "error")
+            status = error.status_code
         else:
             db.session.commit()
-            login_user(user)
-            flash("Akun berhasil dibuat. Selamat berbelanja!", "success")
-            return redirect(safe_next(url_for("catalog.index")))
-    return render_template("accounts/register.html", form=form)
+            # Not logged in here: a taken e-mail cannot be, and the answer must not differ.
+            flash(REGISTERED, "success")
+            return redirect(url_for("accounts.login", next=safe_next(None)))
+    return render_template("accounts/register.html", form=form), status
 
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    form = LoginForm()
+    form, status = LoginForm(), 200
     if form.validate_on_submit():
         try:
-            user = services.authenticate(form.email.data, form.password.data)
+            # request.remote_addr is the client's address: ProxyFix sets it behind TRUSTED_PROXY_COUNT proxies.
+            user = services.log_in(form.email.data, form.password.data, request.remote_addr)
         except services.AccountError as error:
             db.session.commit()  # keeps the failure count
             flash(str(error), "error")
+            status = error.status_code
         else:
             db.session.commit()
-            login_user(user)
+            start_logged_in_session(user)
             flash(f"Selamat datang, {user.name}.", "success")
             return redirect(safe_next(url_for("catalog.index")))
-    return render_template("accounts/login.html", form=form)
+    return render_template("accounts/login.html", form=form), status
 
 
 @bp.post("/logout")

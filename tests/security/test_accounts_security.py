@@ -1,15 +1,23 @@
-"""Accounts under attack: stored passwords, redirects after log-in, cookies in production.
+"""Accounts under attack: stored passwords, redirects after log-in, cookies in production,
+session fixation, log-in and registration throttled per client address, e-mail enumeration.
 
 Throttling after five failures and log-out ending every copy of a session are tested in
 tests/accounts/test_accounts.py.
 """
+import os
 import re
 
 import pytest
+from itsdangerous import URLSafeTimedSerializer
 
+from shop import create_app
 from shop.accounts.models import User
-from shop.extensions import db
-from tests.factories import PASSWORD, UserFactory
+from shop.accounts.views import REGISTERED
+from shop.config import TEST_SETTINGS
+from shop.extensions import cache, db
+from tests.factories import PASSWORD, ProductFactory, UserFactory
+
+TOO_MANY = "Terlalu banyak percobaan dari alamat Anda."
 
 def test_passwords_are_stored_with_scrypt_and_a_salt_each(client):
     for email in ("a@contoh.id", "b@contoh.id"):
@@ -77,3 +85,108 @@ def test_development_cookies_are_httponly_and_lax_but_not_secure(client):
     cookie = response.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie
     assert "Strict-Transport-Security" not in response.headers
+
+
+def test_login_starts_a_fresh_session_that_keeps_only_the_cart(app, client, monkeypatch):
+    """Session fixation: a cookie planted before log-in carries nothing but the cart into it."""
+    UserFactory(email="budi@example.com")
+    product = ProductFactory(name="Kopi Gayo")
+    with client.session_transaction() as session:
+        session.update(planted="attacker", csrf_token="secret-the-attacker-knows", cart={str(product.id): 2})
+    assert client.post("/login", data={"email": "budi@example.com", "password": PASSWORD}).status_code == 302
+    with client.session_transaction() as session:
+        assert "planted" not in session and session.get("csrf_token") != "secret-the-attacker-knows"
+        assert session["cart"] == {str(product.id): 2} and session["_user_id"]
+    assert "Kopi Gayo" in client.get("/keranjang").get_data(as_text=True)
+    # A token made from the planted CSRF secret no longer works in the logged-in session.
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    forged = URLSafeTimedSerializer(app.secret_key, salt="wtf-csrf-token").dumps("secret-the-attacker-knows")
+    assert client.post("/logout", data={"csrf_token": forged}).status_code == 400
+
+
+def log_in_from(client, address: str, email: str, password: str = "salah-sekali", **headers):
+    return client.post("/login", data={"email": email, "password": password},
+                       environ_base={"REMOTE_ADDR": address}, headers=headers)
+
+
+def test_failed_logins_from_one_address_block_it_whatever_the_emails(app, client, monkeypatch):
+    monkeypatch.setitem(app.config, "LOGIN_FAILURES_PER_ADDRESS", 3)
+    user = UserFactory(email="budi@example.com")
+    for email in ("budi@example.com", "siti@example.com", "andi@example.com"):
+        assert log_in_from(client, "203.0.113.5", email).status_code == 200
+    assert user.failed_logins == 1
+    # Blocked before any account is looked at: the right password, a known and an unknown e-mail alike.
+    for email, password in (("budi@example.com", PASSWORD), ("tidak-ada@example.com", PASSWORD)):
+        response = log_in_from(client, "203.0.113.5", email, password)
+        assert response.status_code == 429 and TOO_MANY in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert (user.failed_logins, user.locked_until) == (1, None)
+    assert "Keluar" not in client.get("/", environ_base={"REMOTE_ADDR": "203.0.113.5"}).get_data(as_text=True)
+    assert log_in_from(client, "198.51.100.7", "budi@example.com", PASSWORD).status_code == 302
+
+
+def test_the_address_limit_counts_the_client_behind_a_trusted_proxy(app, other_app):
+    settings = dict(TEST_SETTINGS, TRUSTED_PROXY_COUNT=1, LOGIN_FAILURES_PER_ADDRESS=2)
+    with other_app(settings) as shop:
+        UserFactory(email="budi@example.com")
+        client = shop.test_client()
+        for _ in range(2):
+            log_in_from(client, "10.0.0.1", "budi@example.com", **{"X-Forwarded-For": "203.0.113.5"})
+        blocked = log_in_from(client, "10.0.0.1", "budi@example.com", PASSWORD, **{"X-Forwarded-For": "203.0.113.5"})
+        assert blocked.status_code == 429
+        other = log_in_from(client, "10.0.0.1", "budi@example.com", PASSWORD, **{"X-Forwarded-For": "198.51.100.7"})
+        assert other.status_code == 302  # same proxy, another client
+
+
+def test_on_redis_the_address_count_is_shared_by_every_process(app, other_app):
+    """Two apps stand for two web processes: failures counted by one block the address in the other."""
+    settings = dict(TEST_SETTINGS, LOGIN_FAILURES_PER_ADDRESS=2, ADDRESS_THROTTLE_MINUTES=15,
+                    REDIS_URL=os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/12"))
+    key = "throttle:login:address=192.0.2.44"
+    with other_app(settings) as first:
+        cache.delete(key)
+        try:
+            for email in ("a@example.com", "b@example.com"):
+                log_in_from(first.test_client(), "192.0.2.44", email)
+            redis, full_key = cache.cache._write_client, cache.cache._get_prefix() + key
+            assert int(redis.get(full_key)) == 2 and 0 < redis.ttl(full_key) <= 15 * 60
+            second = create_app(dict(settings, SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"]))
+            assert log_in_from(second.test_client(), "192.0.2.44", "c@example.com").status_code == 429
+        finally:
+            cache.delete(key)
+
+
+def register_from(client, address: str, email: str, password: str = "panjang123"):
+    return client.post("/daftar", data={"name": "Tamu", "email": email, "password": password, "confirm": password},
+                       environ_base={"REMOTE_ADDR": address})
+
+
+def test_registering_a_taken_email_answers_like_a_new_one(client):
+    """No e-mail verification here, so nothing tells a taken e-mail apart: same redirect, same words."""
+    user = UserFactory(email="budi@example.com", name="Budi")
+    db.session.commit()  # into the test's outer transaction: the view's rollback must not undo it
+    before = (user.name, user.password_hash)
+    answers = []
+    for email in ("baru@example.com", "budi@example.com"):
+        response = register_from(client, "203.0.113.5", email)
+        page = client.get(response.headers["Location"]).get_data(as_text=True)
+        answers.append((response.status_code, response.headers["Location"], page))
+    assert answers[0] == answers[1]  # the whole login page with its message, byte for byte
+    assert answers[0][:2] == (302, "/login") and REGISTERED.split(".")[0] in answers[0][2]
+    assert "Keluar" not in answers[0][2]
+    db.session.expire_all()
+    assert (user.name, user.password_hash) == before
+    assert db.session.scalar(db.select(db.func.count(User.id))) == 2  # Budi and baru@, nobody else
+
+
+def test_registrations_from_one_address_are_throttled_alike(app, client, monkeypatch):
+    monkeypatch.setitem(app.config, "REGISTRATIONS_PER_ADDRESS", 2)
+    UserFactory(email="budi@example.com")
+    register_from(client, "203.0.113.5", "baru@example.com")
+    register_from(client, "203.0.113.5", "budi@example.com")
+    count = db.session.scalar(db.select(db.func.count(User.id)))
+    for email in ("lain@example.com", "budi@example.com"):
+        response = register_from(client, "203.0.113.5", email)
+        assert response.status_code == 429 and TOO_MANY in response.get_data(as_text=True)
+    assert db.session.scalar(db.select(db.func.count(User.id))) == count
+    assert register_from(client, "198.51.100.7", "lain@example.com").status_code == 302
