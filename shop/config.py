@@ -270,10 +270,7 @@ def celery_settings(broker: str, redis_url: str, jobs: Mapping | None = None) ->
         "task_reject_on_worker_lost": True,
         # One message at a time per process: a crash can only ever strand the one in hand.
         "worker_prefetch_multiplier": 1,
-        # Redis redelivers an unacknowledged message after this: longer than the longest countdown we
-        # schedule (retry backoff is capped at 10 minutes) plus the hard time limit, or a waiting task
-        # would run twice. A worker that died with a message in hand is covered by the sweeper sooner.
-        "broker_transport_options": {"visibility_timeout": 2 * 60 * 60},
+        "broker_transport_options": broker_transport_options(broker),
         # A hung task is stopped instead of blocking a worker process for ever; Midtrans calls time out
         # after MIDTRANS_READ_TIMEOUT with bounded retries, well inside these.
         "task_soft_time_limit": 60,
@@ -290,6 +287,21 @@ def celery_settings(broker: str, redis_url: str, jobs: Mapping | None = None) ->
         "timezone": "UTC",
     }
     return settings
+
+
+def broker_transport_options(broker: str) -> dict:
+    """What the broker's transport needs so that no message is lost or run twice while it waits."""
+    if broker.startswith(("amqp://", "amqps://", "pyamqp://")):
+        # RabbitMQ confirms every publish once it has the message (persistent, on a durable queue); an
+        # unconfirmed one raises, and the stored notification waits for the sweeper, as on Redis.
+        # It keeps an unacknowledged message for as long as the worker's connection lives, up to its
+        # consumer_timeout (30 minutes by default): longer than the longest countdown a worker holds
+        # (retry backoff is capped at 10 minutes) plus the hard time limit. No visibility timeout.
+        return {"confirm_publish": True}
+    # Redis redelivers an unacknowledged message after this: longer than the longest countdown we
+    # schedule (retry backoff is capped at 10 minutes) plus the hard time limit, or a waiting task
+    # would run twice. A worker that died with a message in hand is covered by the sweeper sooner.
+    return {"visibility_timeout": 2 * 60 * 60}
 
 
 def beat_schedule(jobs: Mapping) -> dict:

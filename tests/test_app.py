@@ -4,8 +4,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from shop import create_app
-from shop.config import ConfigError, settings_from_env
+from shop.config import ConfigError, celery_settings, settings_from_env
 from shop.extensions import db
+from shop.payments.tasks import RETRY_CAP_SECONDS
 
 
 def test_models_and_migrations_agree(app):
@@ -29,6 +30,27 @@ def test_redis_url_switches_broker_and_cache(monkeypatch):
     assert app.config["CACHE_TYPE"] == "RedisCache"
     assert app.config["CELERY"]["broker_url"] == "redis://127.0.0.1:6379/3"
     assert app.config["CELERY"]["task_always_eager"] is False
+
+
+def test_rabbitmq_broker_confirms_publishes_and_keeps_the_redis_cache(monkeypatch):
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/3")
+    monkeypatch.setenv("CELERY_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672/shop")
+    app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    assert app.config["CACHE_TYPE"] == "RedisCache"
+    assert app.config["CELERY"]["broker_url"] == "amqp://guest:guest@127.0.0.1:5672/shop"
+    # visibility_timeout is Redis's alone; RabbitMQ holds unacked messages for the connection's life.
+    assert app.config["CELERY"]["broker_transport_options"] == {"confirm_publish": True}
+
+
+@pytest.mark.parametrize("broker, holds_unacked_for", [
+    ("redis://127.0.0.1:6379/3", 2 * 60 * 60),  # the visibility timeout
+    ("amqp://guest:guest@127.0.0.1:5672/shop", 30 * 60),  # RabbitMQ's default consumer_timeout
+])
+def test_the_broker_holds_a_waiting_retry_longer_than_its_longest_countdown(broker, holds_unacked_for):
+    # A worker holds a retry unacked until its countdown is over, then runs it for up to the hard limit.
+    settings = celery_settings(broker, "")
+    assert settings["broker_transport_options"].get("visibility_timeout", holds_unacked_for) == holds_unacked_for
+    assert RETRY_CAP_SECONDS + settings["task_time_limit"] < holds_unacked_for
 
 
 def test_production_names_the_missing_secret(monkeypatch):
