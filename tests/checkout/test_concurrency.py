@@ -17,7 +17,10 @@ SHIPPING = Shipping("Budi", "081234567890", "Jl. Merdeka 1, Jakarta")
 WAIT = 10  # seconds; only reached if something is broken
 
 
-def wait_until_blocked_on_a_lock(app, seconds: float = 60) -> None:
+HOLD = 60  # seconds the first shopper keeps its row lock at most: as long as the watcher looks
+
+
+def wait_until_blocked_on_a_lock(app, second: threading.Thread, seconds: float = HOLD) -> None:
     """Wait until another backend waits for a row lock (what the second shopper must do)."""
     query = text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
                  "AND wait_event_type = 'Lock'")
@@ -26,6 +29,8 @@ def wait_until_blocked_on_a_lock(app, seconds: float = 60) -> None:
         while time.monotonic() < deadline:
             if watcher.execute(query).scalar():
                 return
+            if not second.is_alive():
+                raise AssertionError("the second checkout finished without waiting for the first one's row lock")
             watcher.execute(text("SELECT pg_sleep(0.01)"))  # between polls, on the server side
     raise AssertionError("the second checkout never waited for the first one's row lock")
 
@@ -46,10 +51,10 @@ def test_the_last_item_cannot_be_sold_twice(app, clean_db):
                 order = services.place_order(user, {product_id: 1}, SHIPPING)
                 if hold:  # keep the transaction (and its row lock) open until told
                     first_reserved.set()
-                    release_first.wait(WAIT)
+                    release_first.wait(HOLD)
                 db.session.commit()
                 outcomes[index] = order.id
-            except OutOfStock as error:
+            except Exception as error:  # noqa: BLE001 -- OutOfStock expected; anything else shows in the asserts
                 db.session.rollback()
                 outcomes[index] = error
             finally:
@@ -61,13 +66,13 @@ def test_the_last_item_cannot_be_sold_twice(app, clean_db):
     first.start()
     assert first_reserved.wait(WAIT)
     second.start()
-    wait_until_blocked_on_a_lock(app)  # the second UPDATE is now queued behind the first
+    wait_until_blocked_on_a_lock(app, second)  # the second UPDATE is now queued behind the first
     release_first.set()
     first.join(WAIT)
     second.join(WAIT)
 
-    assert isinstance(outcomes[0], int)
-    assert isinstance(outcomes[1], OutOfStock)
+    assert isinstance(outcomes[0], int), outcomes
+    assert isinstance(outcomes[1], OutOfStock), outcomes
     db.session.expire_all()
     assert db.session.get(Product, product_id).stock == 0
     assert db.session.scalar(db.select(db.func.count(Order.id))) == 1
