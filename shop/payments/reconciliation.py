@@ -19,6 +19,7 @@ from flask import current_app
 from sqlalchemy import Update, bindparam, exists, func, or_, select, update
 
 from shop import extensions
+from shop.accounts.models import InboxMessage
 from shop.extensions import db
 from shop.models import utcnow
 from shop.orders.models import Order, OrderStatus
@@ -45,10 +46,11 @@ class ReconcileRun:
 
 @dataclass
 class Sweep:
-    """Notifications to queue again, and those given up on (now FAILED)."""
+    """Notifications to queue again, those given up on (now FAILED), and payment e-mails to queue again."""
 
     queued: list[int] = field(default_factory=list)
     failed: list[int] = field(default_factory=list)
+    emails: list[int] = field(default_factory=list)  # inbox message ids
 
 
 def take_run_lock(job: str) -> bool:
@@ -127,7 +129,27 @@ def sweep_stranded_notifications(limit: int) -> Sweep | None:
         else:
             notification.last_attempt_at = now  # the next sweep waits a whole delay again
             sweep.queued.append(notification.id)
+    sweep.emails = claim_unsent_emails(now, cutoff, limit)
     return sweep
+
+
+# A payment e-mail still unsent after the sweep delay was never queued (the broker failed right
+# after the commit) or its task gave up: queued again at most once an hour, for a day.
+EMAIL_REQUEUE_EVERY = timedelta(hours=1)
+EMAIL_GIVE_UP_AFTER = timedelta(days=1)
+
+
+def claim_unsent_emails(now, cutoff, limit: int) -> list[int]:
+    """The inbox messages whose e-mail has not gone out since `cutoff`, marked as queued now."""
+    messages = db.session.scalars(
+        select(InboxMessage)
+        .where(InboxMessage.emailed_at.is_(None), InboxMessage.created_at <= cutoff,
+               InboxMessage.created_at > now - EMAIL_GIVE_UP_AFTER,
+               or_(InboxMessage.email_queued_at.is_(None), InboxMessage.email_queued_at <= now - EMAIL_REQUEUE_EVERY))
+        .order_by(InboxMessage.id).limit(limit).with_for_update(skip_locked=True)).all()
+    for message in messages:
+        message.email_queued_at = now
+    return [message.id for message in messages]
 
 
 @dataclass(frozen=True)

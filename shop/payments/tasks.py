@@ -158,13 +158,16 @@ def reconcile_payment(payment_id: int) -> str | None:
 
 @shared_task(name="payments.sweep_notifications", ignore_result=True)
 def sweep_notifications() -> int | None:
-    """Queue again the stored notifications no worker finished; give up on those past the bound."""
+    """Queue again the stored notifications no worker finished (giving up on those past the bound)
+    and the payment e-mails that never went out."""
     sweep = reconciliation.sweep_stranded_notifications(current_app.config["SWEEP_BATCH_SIZE"])
     db.session.commit()
     if sweep is None:
         return None
     for notification_id in sweep.queued:
         enqueue_notification(notification_id)
-    if sweep.queued or sweep.failed:
-        log.info("sweep queued=%s failed=%s", sweep.queued[:20], sweep.failed[:20])
+    for message_id in sweep.emails:
+        emails.queue_payment_email(message_id)
+    if sweep.queued or sweep.failed or sweep.emails:
+        log.info("sweep queued=%s failed=%s emails=%s", sweep.queued[:20], sweep.failed[:20], sweep.emails[:20])
     return len(sweep.queued)

@@ -1,12 +1,14 @@
 """The payment e-mail: queued after the commit that paid the order, sent by its own task, once."""
 import json
 import smtplib
+from datetime import timedelta
 
 import pytest
 
 from shop.accounts.models import InboxMessage
 from shop.extensions import db, mail
-from shop.payments import services, tasks
+from shop.models import utcnow
+from shop.payments import reconciliation, services, tasks
 from tests.payments.helpers import for_payment, run_now
 
 
@@ -83,3 +85,46 @@ def test_a_duplicate_queues_no_second_e_mail(process, payment, queued):
         db.session.commit()
         process(stored.id)
     assert len(queued) == 1
+
+
+# --- an e-mail that never went out: the sweeper queues it again ----------------------------------
+
+def aged(message: InboxMessage, **delta) -> InboxMessage:
+    message.created_at = utcnow() - timedelta(**delta)
+    db.session.commit()
+    return message
+
+
+def test_the_sweeper_queues_an_unsent_e_mail_again_and_it_is_sent_once(app, paid_message, monkeypatch):
+    """The broker failed right after the commit: the e-mail was never queued. The sweeper finds it."""
+    aged(paid_message, seconds=app.config["SWEEP_DELAY_SECONDS"] + 5)
+    monkeypatch.undo()  # the real queueing again (eager: the e-mail task runs at once)
+    sweep = app.extensions["celery"].tasks["payments.sweep_notifications"]
+    with mail.record_messages() as outbox:
+        sweep.apply()
+        sweep.apply()  # sent now, and queued at most once an hour anyway
+    assert len(outbox) == 1
+    message = db.session.get(InboxMessage, paid_message.id)
+    assert message.emailed_at is not None and message.email_queued_at is not None
+
+
+def test_the_sweeper_leaves_fresh_sent_and_day_old_e_mails_alone(app, paid_message):
+    delay = app.config["SWEEP_DELAY_SECONDS"]
+    aged(paid_message, seconds=delay - 60)  # its task may still be on its way
+    assert reconciliation.sweep_stranded_notifications(limit=10).emails == []
+    aged(paid_message, days=1, seconds=1)  # given up on after a day
+    assert reconciliation.sweep_stranded_notifications(limit=10).emails == []
+    aged(paid_message, seconds=delay + 5)
+    paid_message.emailed_at = utcnow()
+    db.session.commit()
+    assert reconciliation.sweep_stranded_notifications(limit=10).emails == []
+
+
+def test_the_sweeper_queues_a_stuck_e_mail_at_most_once_an_hour(app, paid_message):
+    aged(paid_message, seconds=app.config["SWEEP_DELAY_SECONDS"] + 5)
+    first = reconciliation.sweep_stranded_notifications(limit=10).emails
+    second = reconciliation.sweep_stranded_notifications(limit=10).emails
+    paid_message.email_queued_at = utcnow() - reconciliation.EMAIL_REQUEUE_EVERY - timedelta(seconds=1)
+    db.session.commit()
+    third = reconciliation.sweep_stranded_notifications(limit=10).emails
+    assert (first, second, third) == ([paid_message.id], [], [paid_message.id])
