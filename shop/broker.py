@@ -1,14 +1,14 @@
-"""Queueing a task from the webhook: one LPUSH of the message Celery itself would write.
+"""Queueing a task (the webhook's, the e-mail's): one LPUSH of the message Celery itself would write.
 
 Celery's own publish goes through kombu's Redis transport, which builds a new Redis client object
 and asks Redis for the queue's bindings on every message: 0.35 ms of CPU and two round trips per
 task, a third of the webhook's time under load (bench/README.md). On a Redis broker this module
 writes the same message -- Celery's task protocol 2, JSON, in kombu's Redis envelope, on the
 task's default queue -- with one LPUSH on a client kept per process.
-`tests/payments/test_broker.py` compares it field by field with what `apply_async` writes, so a
+`tests/test_broker.py` compares it field by field with what `apply_async` writes, so a
 Celery or kombu upgrade that changes the format fails there; real workers consume it in the
-process tests. Tasks with routes, a key prefix on the broker, other brokers and in-process (eager)
-tasks go through Celery.
+process tests. Tasks with routes, a queue, priority or expiry of their own, a key prefix on the
+broker, other brokers and in-process (eager) tasks go through Celery.
 """
 import base64
 import json
@@ -37,7 +37,8 @@ def publish(celery_app: Celery, task_name: str, *args) -> None:
     task = celery_app.tasks[task_name]
     conf = celery_app.conf
     if (conf.task_always_eager or conf.task_routes or not _is_redis(conf.broker_url)
-            or (conf.broker_transport_options or {}).get("global_keyprefix")):
+            or (conf.broker_transport_options or {}).get("global_keyprefix")
+            or getattr(task, "queue", None) or task.priority is not None or task.expires is not None):
         task.apply_async(args)
         return
     queue = conf.task_default_queue

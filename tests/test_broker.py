@@ -92,3 +92,14 @@ def test_a_broker_that_does_not_answer_raises(on_redis, monkeypatch):
     monkeypatch.setitem(celery_app.conf, "broker_url", "redis://127.0.0.1:1/0")
     with pytest.raises(RedisConnectionError):
         broker.publish(celery_app, process_notification.name, 9)
+
+
+@pytest.mark.parametrize("option, value", [("queue", "payments"), ("priority", 5), ("expires", 60)])
+def test_a_task_with_options_of_its_own_goes_through_celery(on_redis, option, value, monkeypatch):
+    celery_app, queue = on_redis
+    task = celery_app.tasks[process_notification.name]
+    sent = []
+    monkeypatch.setattr(task, option, value, raising=False)
+    monkeypatch.setattr(task, "apply_async", lambda args: sent.append(args))
+    broker.publish(celery_app, process_notification.name, 10)
+    assert sent == [(10,)] and queue.llen("celery") == 0
