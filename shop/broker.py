@@ -66,7 +66,8 @@ def task_message(celery_app: Celery, task, args: tuple, queue: str) -> dict:
 
 
 def _is_redis(url: str) -> bool:
-    return url.startswith(("redis://", "rediss://", "unix://"))
+    # Celery's own Redis URLs that redis-py reads the same way (kombu's "redis+socket://" is not one).
+    return url.startswith(("redis://", "rediss://"))
 
 
 def _client(url: str) -> redis.Redis:

@@ -26,7 +26,6 @@ def on_redis(app):
     with shop.app_context():
         yield shop.extensions["celery"], queue
     queue.delete("celery")
-    app.extensions["celery"].set_default()
 
 
 def queued_message(queue) -> dict:

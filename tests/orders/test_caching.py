@@ -231,4 +231,3 @@ def test_on_redis_one_delete_clears_the_four_pages(app):
         assert cache.get_many(*keys) == [None] * 4
         assert cache.get("page:/orders:user=4") == "another shopper's"
         cache.delete("page:/orders:user=4")
-    app.extensions["celery"].set_default()
