@@ -49,7 +49,7 @@ def _explain_all(engine, statements) -> dict:
     seen, scans = {}, []
     with engine.connect() as conn:
         for sql, params in statements:
-            if sql in seen or not sql.lstrip().upper().startswith(("SELECT", "UPDATE", "DELETE", "INSERT")):
+            if sql in seen or not sql.lstrip().upper().startswith(("SELECT", "UPDATE", "DELETE", "INSERT", "WITH")):
                 continue
             plan = "\n".join(row[0] for row in conn.exec_driver_sql("EXPLAIN " + sql, params))
             seen[sql] = plan

@@ -34,15 +34,25 @@ _clients: dict[tuple[int, str], redis.Redis] = {}
 
 def publish(celery_app: Celery, task_name: str, *args) -> None:
     """Queue `task_name(*args)` on `celery_app`'s broker."""
+    publish_each(celery_app, task_name, [args])
+
+
+def publish_each(celery_app: Celery, task_name: str, calls: list[tuple]) -> None:
+    """Queue `task_name(*args)` for every `args` in `calls`, in that order: one LPUSH for them all."""
     task = celery_app.tasks[task_name]
     conf = celery_app.conf
     if (conf.task_always_eager or conf.task_routes or not _is_redis(conf.broker_url)
             or (conf.broker_transport_options or {}).get("global_keyprefix")
             or getattr(task, "queue", None) or task.priority is not None or task.expires is not None):
-        task.apply_async(args)
+        for args in calls:
+            task.apply_async(args)
+        return
+    if not calls:
         return
     queue = conf.task_default_queue
-    _client(conf.broker_url).lpush(queue, json.dumps(task_message(celery_app, task, args, queue)))
+    # LPUSH puts each value at the head in turn and workers take from the tail: first in, first out.
+    _client(conf.broker_url).lpush(queue, *(json.dumps(task_message(celery_app, task, args, queue))
+                                            for args in calls))
 
 
 def task_message(celery_app: Celery, task, args: tuple, queue: str) -> dict:

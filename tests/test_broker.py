@@ -62,6 +62,28 @@ def test_every_message_has_its_own_ids(on_redis):
     assert first["properties"]["delivery_tag"] != second["properties"]["delivery_tag"]
 
 
+def test_many_calls_are_one_lpush_taken_in_the_order_given(on_redis, monkeypatch):
+    celery_app, queue = on_redis
+    pushes = []
+    client = broker._client(celery_app.conf.broker_url)
+    monkeypatch.setattr(client, "lpush", lambda name, *values: pushes.append(len(values)) or queue.lpush(name, *values))
+    broker.publish_each(celery_app, process_notification.name, [(3,), (1,), (2,)])
+    assert pushes == [3]
+    taken = [queued_message(queue) for _ in range(3)]  # a worker takes from the tail
+    assert [json.loads(base64.b64decode(message["body"]))[0] for message in taken] == [[3], [1], [2]]
+    assert len({message["headers"]["id"] for message in taken}) == 3
+    broker.publish_each(celery_app, process_notification.name, [])
+    assert pushes == [3] and queue.llen("celery") == 0
+
+
+def test_many_calls_in_process_run_each_through_celery(app, monkeypatch):
+    task = app.extensions["celery"].tasks[process_notification.name]
+    sent = []
+    monkeypatch.setattr(task, "apply_async", lambda args: sent.append(args))
+    broker.publish_each(app.extensions["celery"], process_notification.name, [(4,), (5,)])
+    assert sent == [(4,), (5,)]
+
+
 @pytest.mark.parametrize("url, options", [("amqp://guest:guest@127.0.0.1:5672//", {}),
                                           ("redis://127.0.0.1:6379/1", {"global_keyprefix": "shop:"})])
 def test_other_brokers_and_key_prefixes_go_through_celery(app, url, options, monkeypatch):

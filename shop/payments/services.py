@@ -1,6 +1,6 @@
 """Storing Midtrans notifications, reconciliation's operations, and announcing changes.
 
-Flushes and never commits, but for `record_notification`, whose one statement commits itself.
+Flushes and never commits, but for `record_notification`, whose statement commits itself.
 
 `record_notification` is the webhook's half (parse, verify, store and commit). Applying a status
 -- a webhook body or a GET-status answer -- is shop.payments.processing's; the task, the
@@ -15,14 +15,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import bindparam, select, text
+from sqlalchemy import select
 
-from shop import extensions
 from shop.caching import clear_order_pages
 from shop.extensions import db
 from shop.models import utcnow
 from shop.orders.models import Order, OrderStatus
 from shop.payments import gateway, states
+from shop.payments.intake import intake_for
 from shop.payments.emails import queue_payment_email
 from shop.payments.models import Notification, NotificationSource, NotificationState, Payment, PaymentStatus
 from shop.payments.processing import OrderChange, apply_midtrans_status, lock_payment, release_stock
@@ -130,44 +130,25 @@ class StoredNotification:
     id: int
 
 
-def record_notification(body: bytes) -> StoredNotification:
-    """Verify one webhook body and store it raw with the payment it is for, committed."""
+def record_notification(body: bytes, queue: bool = False) -> StoredNotification:
+    """Verify one webhook body and store it raw with the payment it is for, committed.
+
+    With `queue`, its processing is queued after the commit (the webhook's case); a broker that
+    fails then is logged and leaves the row RECEIVED for the sweeper. Concurrent calls in one
+    process are stored together (shop.payments.intake).
+    """
     fields = parse_notification(body)
     valid = gateway.signature_is_valid(fields)
     if fields["order_id"].startswith(TEST_ORDER_PREFIX):
         raise DashboardTestNotification(fields["order_id"], valid)
     if not valid:
         raise BadSignature("signature_key does not match")
-    with extensions.autocommit_connection() as connection:
-        notification_id = connection.execute(STORE_FOR_PAYMENT, {
-            "body": body.decode("utf-8"), "received_at": utcnow(), "order_id": fields["order_id"],
-            **summary_columns(fields)}).scalar()
+    row = {"body": body.decode("utf-8"), "received_at": utcnow(), "order_id": fields["order_id"],
+           **summary_columns(fields)}
+    notification_id = intake_for(current_app).submit(row, queue)
     if notification_id is None:
         raise UnknownPayment("no payment has this order_id")
     return StoredNotification(notification_id)
-
-
-def _store_for_payment():
-    """INSERT ... SELECT: find the payment and store the notification in one statement.
-
-    This is the webhook's hot path (Midtrans waits for it): one statement, built once, run on an
-    autocommit connection, so finding, storing and committing take a single round trip and no
-    ORM work. No row is inserted when no payment matches.
-    """
-    table = Notification.__table__
-    summary = ["midtrans_order_id", "transaction_id", "transaction_status", "fraud_status", "status_code",
-               "gross_amount"]
-    bound = ["body", "received_at", *summary]
-    constants = {"source": f"'{NotificationSource.WEBHOOK.name}'", "state": f"'{NotificationState.RECEIVED.name}'",
-                 "attempts": "0"}
-    columns = ["payment_id", *constants, *bound]
-    sql = (f"INSERT INTO {table.name} ({', '.join(columns)}) "
-           f"SELECT payments.id, {', '.join([*constants.values(), *(':' + name for name in bound)])} "
-           f"FROM payments WHERE payments.midtrans_order_id = :order_id RETURNING id")
-    return text(sql).bindparams(*(bindparam(name, type_=table.c[name].type) for name in bound))
-
-
-STORE_FOR_PAYMENT = _store_for_payment()
 
 
 def summary_columns(fields: dict) -> dict:

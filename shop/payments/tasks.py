@@ -27,7 +27,13 @@ TRANSIENT = (gateway.MidtransUnavailable, gateway.MidtransNotFound, DBAPIError)
 
 def enqueue_notification(notification_id: int) -> None:
     """Queue the processing of a stored notification (call after the commit)."""
-    broker.publish(current_app.extensions["celery"], process_notification.name, notification_id)
+    enqueue_notifications([notification_id])
+
+
+def enqueue_notifications(notification_ids: list[int]) -> None:
+    """Queue the processing of stored notifications, in this order, with one LPUSH (after the commit)."""
+    broker.publish_each(current_app.extensions["celery"], process_notification.name,
+                        [(notification_id,) for notification_id in notification_ids])
 
 
 def own_task(name: str):

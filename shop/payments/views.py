@@ -1,4 +1,4 @@
-"""The Midtrans webhook: store (one self-committing statement), enqueue, answer -- in milliseconds.
+"""The Midtrans webhook: store (a self-committing statement), enqueue, answer -- in milliseconds.
 
 Midtrans never resends after a 2xx, retries a 503 four times and a 500 only once, and does not
 follow 301/302/303. So: 200 only once the notification is committed, 503 for any trouble
@@ -14,7 +14,6 @@ from flask import Blueprint, abort, current_app, jsonify, request
 from shop.extensions import csrf
 from shop.payments import services
 from shop.payments.gateway import NOTIFICATION_PATH
-from shop.payments.tasks import enqueue_notification
 
 bp = Blueprint("payments", __name__)
 log = logging.getLogger(__name__)
@@ -35,7 +34,7 @@ def midtrans_notification():
     if len(body) >= NOTIFICATION_MAX_BYTES:
         abort(413)  # a chunked body (no Content-Length) is cut at the limit by werkzeug, not refused
     try:
-        notification = services.record_notification(body)  # committed
+        services.record_notification(body, queue=True)  # committed, then queued
     except services.DashboardTestNotification as test:
         return _dashboard_test(test)
     except services.NotificationError as error:
@@ -43,7 +42,6 @@ def midtrans_notification():
     except Exception:  # noqa: BLE001 -- nothing is stored: 503 makes Midtrans retry 4 times
         log.exception("midtrans notification not stored; answered 503")
         return jsonify(error="unavailable", message="Try again later."), 503
-    _enqueue(notification.id)
     return jsonify(status="received"), 200
 
 
@@ -69,12 +67,3 @@ def _dashboard_test(test: services.DashboardTestNotification):
 def _refuse(error: services.NotificationError):
     log.warning("midtrans notification refused: %s (%s) from %s", error.code, error, request.remote_addr)
     return jsonify(error=error.code, message=str(error)), error.http_status
-
-
-def _enqueue(notification_id: int) -> None:
-    # The row is committed: whatever happens here, the answer is 200 and the sweeper has it.
-    try:
-        enqueue_notification(notification_id)
-    except Exception:  # noqa: BLE001
-        log.exception("notification=%s stored but not queued; left RECEIVED for the sweeper", notification_id)
-

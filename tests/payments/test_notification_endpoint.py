@@ -10,7 +10,7 @@ from shop import create_app
 from shop.config import TEST_SETTINGS
 from shop.extensions import db, mail
 from shop.orders.models import OrderStatus
-from shop.payments import views
+from shop.payments import tasks, views
 from shop.payments.gateway import sign
 from shop.payments.models import Notification, NotificationOutcome, NotificationState, PaymentStatus
 from tests.payments.helpers import TEST_KEY, URL, committed_payment, for_payment, post, sample, signed
@@ -25,10 +25,10 @@ def queued(monkeypatch):
     """Record what the view enqueues instead of running it, and whether its row was stored by then."""
     events = []
 
-    def enqueue(notification_id):
-        events.append((notification_id, db.session.get(Notification, notification_id) is not None))
+    def enqueue(notification_ids):
+        events.extend((id_, db.session.get(Notification, id_) is not None) for id_ in notification_ids)
 
-    monkeypatch.setattr(views, "enqueue_notification", enqueue)
+    monkeypatch.setattr(tasks, "enqueue_notifications", enqueue)
     return events
 
 
@@ -52,11 +52,11 @@ def test_the_row_is_committed_before_the_task_is_queued(app, clean_db, monkeypat
     payment = committed_payment()
     seen = []
 
-    def enqueue(notification_id):
+    def enqueue(notification_ids):
         with db.engine.connect() as other:  # a connection of its own: sees committed rows only
-            seen.append(other.scalar(select(Notification.state).where(Notification.id == notification_id)))
+            seen.extend(other.scalars(select(Notification.state).where(Notification.id.in_(notification_ids))))
 
-    monkeypatch.setattr(views, "enqueue_notification", enqueue)
+    monkeypatch.setattr(tasks, "enqueue_notifications", enqueue)
     assert post(app.test_client(), for_payment(payment)).status_code == 200
     assert seen == [NotificationState.RECEIVED]
 
@@ -162,10 +162,10 @@ def test_exempt_from_csrf(app, client, payment, queued, monkeypatch):
 
 
 def test_enqueue_failure_still_answers_200_and_leaves_the_row_for_the_sweeper(client, payment, monkeypatch):
-    def broker_down(notification_id):
+    def broker_down(notification_ids):
         raise BrokerDown("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
-    monkeypatch.setattr(views, "enqueue_notification", broker_down)
+    monkeypatch.setattr(tasks, "enqueue_notifications", broker_down)
     assert post(client, for_payment(payment)).status_code == 200
     assert db.session.scalars(select(Notification)).one().state is NotificationState.RECEIVED
 

@@ -1,0 +1,193 @@
+"""The webhook's store: notifications that arrive together are committed together (group commit).
+
+A web process serves many notifications at once (greenlets under gevent, or threads). Each used
+to take a round trip to the database and one to Redis of its own, and most of its time went to
+the client work around them (bench/README.md). Now the first request to find the store idle
+becomes its leader: it stores every notification waiting at that moment with one statement,
+which commits itself, queues their tasks with one LPUSH, and wakes their requests; each request
+answers only once its own row is committed. Nothing ever waits for a batch to fill: a lone
+notification is stored at once, alone, and under load batches form by themselves from those that
+arrive while a store is in flight. When the leader is done, the oldest waiting request leads the
+next batch, so no request serves others' batches for longer than its own.
+
+On PostgreSQL a batch is one `WITH ... INSERT` statement (ids drawn from the table's sequence
+first, so each request learns its own row's id); elsewhere (SQLite) the rows are stored one
+statement each on one connection. A batch the database refuses is tried again row by row, so one
+bad row never fails the others. The queueing happens after the commit; when it fails the rows
+stay RECEIVED and the sweeper queues them later, as before.
+"""
+import logging
+import threading
+from dataclasses import dataclass, field
+
+from flask import Flask
+from sqlalchemy import bindparam, text
+
+from shop import extensions
+from shop.payments.models import Notification, NotificationSource, NotificationState
+
+log = logging.getLogger(__name__)
+
+MAX_BATCH = 100  # rows in one statement; more waiting go in the next
+SUMMARY = ("midtrans_order_id", "transaction_id", "transaction_status", "fraud_status", "status_code", "gross_amount")
+BOUND = ("body", "received_at", *SUMMARY)  # a row's values; plus "order_id", the payment it is for
+CONSTANTS = {"source": f"'{NotificationSource.WEBHOOK.name}'", "state": f"'{NotificationState.RECEIVED.name}'",
+             "attempts": "0"}
+
+
+class NotStored(RuntimeError):
+    """The batch's leader stopped before this row's fate was known: nothing is known stored."""
+
+
+@dataclass(eq=False)
+class _Slot:
+    row: dict
+    queue: bool
+    ready: threading.Event = field(default_factory=threading.Event)
+    lead: bool = False
+    done: bool = False
+    notification_id: int | None = None
+    error: BaseException | None = None
+
+    def outcome(self) -> int | None:
+        if self.error is not None:
+            raise self.error
+        if not self.done:
+            raise NotStored("the store stopped before this notification was committed")
+        return self.notification_id
+
+
+class Intake:
+    """One per app and process: takes rows from concurrent requests, stores them in batches."""
+
+    def __init__(self, store, queue):
+        self._store = store  # rows -> their notification ids (None: no such payment), committed
+        self._queue = queue  # ids -> None: queue their tasks
+        self._lock = threading.Lock()
+        self._waiting: list[_Slot] = []
+        self._busy = False
+
+    @property
+    def waiting(self) -> int:
+        """Requests waiting for the next batch."""
+        with self._lock:
+            return len(self._waiting)
+
+    def submit(self, row: dict, queue: bool) -> int | None:
+        """Store `row` (committed) and, with `queue`, queue its task; its id, or None for an unknown payment."""
+        slot = _Slot(row, queue)
+        with self._lock:
+            self._waiting.append(slot)
+            leads, self._busy = not self._busy, True
+        if not leads:
+            slot.ready.wait()
+            if not slot.lead:
+                return slot.outcome()
+        self._lead()
+        return slot.outcome()
+
+    def _lead(self) -> None:
+        with self._lock:
+            batch, self._waiting = self._waiting[:MAX_BATCH], self._waiting[MAX_BATCH:]
+        try:
+            self._flush(batch)
+        finally:  # whatever happened, wake the batch and hand the store on
+            with self._lock:
+                successor = self._waiting[0] if self._waiting else None
+                if successor is not None:
+                    successor.lead = True
+                else:
+                    self._busy = False
+            for slot in batch:
+                slot.ready.set()
+            if successor is not None:
+                successor.ready.set()
+
+    def _flush(self, batch: list[_Slot]) -> None:
+        try:
+            ids = self._store([slot.row for slot in batch])
+        except Exception as error:  # noqa: BLE001 -- each request answers for its own row
+            if len(batch) == 1:
+                batch[0].error = error
+                return
+            log.warning("a batch of %s notifications was refused (%s); storing them one by one",
+                        len(batch), type(error).__name__)
+            ids = []
+            for slot in batch:
+                try:
+                    ids.append(self._store([slot.row])[0])
+                except Exception as one:  # noqa: BLE001
+                    slot.error = one
+                    ids.append(None)
+        for slot, notification_id in zip(batch, ids):
+            if slot.error is None:
+                slot.notification_id, slot.done = notification_id, True
+        stored = [slot.notification_id for slot in batch if slot.queue and slot.notification_id is not None]
+        if not stored:
+            return
+        try:  # committed: whatever happens here, the answer is 200 and the sweeper has the rows
+            self._queue(stored)
+        except Exception:  # noqa: BLE001
+            log.exception("notifications=%s stored but not queued; left RECEIVED for the sweeper", stored)
+
+
+def intake_for(app: Flask) -> Intake:
+    """The app's intake in this process, made at its first use (after gevent patched threading)."""
+    intake = app.extensions.get("notification_intake")
+    if intake is None:
+        intake = app.extensions.setdefault("notification_intake", Intake(store_rows, queue_rows))
+    return intake
+
+
+def queue_rows(notification_ids: list[int]) -> None:
+    from shop.payments import tasks  # tasks import services, which import this module
+
+    tasks.enqueue_notifications(notification_ids)
+
+
+def store_rows(rows: list[dict]) -> list[int | None]:
+    """Store rows for their payments, committed, in one statement on PostgreSQL; ids in row order."""
+    with extensions.autocommit_connection() as connection:
+        if connection.dialect.name == "postgresql":
+            found = dict(connection.execute(STORE_BATCH, {
+                "n": list(range(len(rows))), "order_id": [row["order_id"] for row in rows],
+                **{name: [row[name] for row in rows] for name in BOUND}}).all())
+            return [found.get(n) for n in range(len(rows))]
+        return [connection.execute(STORE_ONE, row).scalar() for row in rows]
+
+
+def _store_one():
+    """INSERT ... SELECT: find the payment and store the notification in one statement (no row: no payment)."""
+    table = Notification.__table__
+    columns = ["payment_id", *CONSTANTS, *BOUND]
+    sql = (f"INSERT INTO {table.name} ({', '.join(columns)}) "
+           f"SELECT payments.id, {', '.join([*CONSTANTS.values(), *(':' + name for name in BOUND)])} "
+           f"FROM payments WHERE payments.midtrans_order_id = :order_id RETURNING id")
+    return text(sql).bindparams(*(bindparam(name, type_=table.c[name].type) for name in BOUND))
+
+
+def _store_batch():
+    """PostgreSQL: many rows in one statement, each row's id returned with its place in the batch.
+
+    The ids are drawn from the table's sequence in a materialized CTE before the insert, so the
+    answer maps places to ids without relying on the order of RETURNING. Rows whose order id no
+    payment has are not inserted and not returned.
+    """
+    table = Notification.__table__
+    arrays = {"n": "integer", "order_id": "text", "body": "text", "received_at": "timestamptz",
+              **{name: "text" for name in SUMMARY}}
+    columns = ["id", "payment_id", *CONSTANTS, *BOUND]
+    return text(
+        f"WITH incoming AS MATERIALIZED ("
+        f" SELECT v.n, nextval(pg_get_serial_sequence('{table.name}', 'id')) AS id, payments.id AS payment_id,"
+        f" {', '.join('v.' + name for name in BOUND)}"
+        f" FROM unnest({', '.join(f'CAST(:{name} AS {kind}[])' for name, kind in arrays.items())})"
+        f" AS v({', '.join(arrays)})"
+        f" JOIN payments ON payments.midtrans_order_id = v.order_id),"
+        f" stored AS (INSERT INTO {table.name} ({', '.join(columns)})"
+        f" SELECT id, payment_id, {', '.join(CONSTANTS.values())}, {', '.join(BOUND)} FROM incoming RETURNING id)"
+        f" SELECT incoming.n, stored.id FROM incoming JOIN stored ON stored.id = incoming.id")
+
+
+STORE_ONE = _store_one()
+STORE_BATCH = _store_batch()
