@@ -16,6 +16,7 @@ statement each on one connection. A batch the database refuses is tried again ro
 bad row never fails the others. The queueing happens after the commit; when it fails the rows
 stay RECEIVED and the sweeper queues them later, as before.
 """
+import json
 import logging
 import threading
 from dataclasses import dataclass, field
@@ -149,9 +150,9 @@ def store_rows(rows: list[dict]) -> list[int | None]:
     """Store rows for their payments, committed, in one statement on PostgreSQL; ids in row order."""
     with extensions.autocommit_connection() as connection:
         if connection.dialect.name == "postgresql":
-            found = dict(connection.execute(STORE_BATCH, {
-                "n": list(range(len(rows))), "order_id": [row["order_id"] for row in rows],
-                **{name: [row[name] for row in rows] for name in BOUND}}).all())
+            batch = json.dumps([{"n": n, **row, "received_at": row["received_at"].isoformat()}
+                                for n, row in enumerate(rows)], ensure_ascii=False)
+            found = dict(connection.execute(STORE_BATCH, {"rows": batch}).all())
             return [found.get(n) for n in range(len(rows))]
         return [connection.execute(STORE_ONE, row).scalar() for row in rows]
 
@@ -169,21 +170,24 @@ def _store_one():
 def _store_batch():
     """PostgreSQL: many rows in one statement, each row's id returned with its place in the batch.
 
-    The ids are drawn from the table's sequence in a materialized CTE before the insert, so the
-    answer maps places to ids without relying on the order of RETURNING. Rows whose order id no
-    payment has are not inserted and not returned.
+    The rows come as one JSON array (json.dumps in C; psycopg would escape text arrays element by
+    element in Python: a tenth of the webhook's time). The ids are drawn from the table's sequence
+    in a materialized CTE before the insert, so the answer maps places to ids without relying on
+    the order of RETURNING. Rows whose order id no payment has are neither inserted nor returned.
+    The payment is found by a subquery per row: the planner cannot know how many rows the JSON
+    holds (it guesses 100) and would join them by a sequential scan of the payments.
     """
     table = Notification.__table__
-    arrays = {"n": "integer", "order_id": "text", "body": "text", "received_at": "timestamptz",
+    fields = {"n": "integer", "order_id": "text", "body": "text", "received_at": "timestamptz",
               **{name: "text" for name in SUMMARY}}
     columns = ["id", "payment_id", *CONSTANTS, *BOUND]
     return text(
-        f"WITH incoming AS MATERIALIZED ("
-        f" SELECT v.n, nextval(pg_get_serial_sequence('{table.name}', 'id')) AS id, payments.id AS payment_id,"
-        f" {', '.join('v.' + name for name in BOUND)}"
-        f" FROM unnest({', '.join(f'CAST(:{name} AS {kind}[])' for name, kind in arrays.items())})"
-        f" AS v({', '.join(arrays)})"
-        f" JOIN payments ON payments.midtrans_order_id = v.order_id),"
+        f"WITH found AS MATERIALIZED ("
+        f" SELECT v.*, (SELECT payments.id FROM payments WHERE payments.midtrans_order_id = v.order_id) AS payment_id"
+        f" FROM json_to_recordset(CAST(:rows AS json)) AS v({', '.join(f'{name} {kind}' for name, kind in fields.items())})),"
+        f" incoming AS MATERIALIZED ("
+        f" SELECT n, nextval(pg_get_serial_sequence('{table.name}', 'id')) AS id, payment_id, {', '.join(BOUND)}"
+        f" FROM found WHERE payment_id IS NOT NULL),"
         f" stored AS (INSERT INTO {table.name} ({', '.join(columns)})"
         f" SELECT id, payment_id, {', '.join(CONSTANTS.values())}, {', '.join(BOUND)} FROM incoming RETURNING id)"
         f" SELECT incoming.n, stored.id FROM incoming JOIN stored ON stored.id = incoming.id")

@@ -212,6 +212,16 @@ def test_each_row_gets_its_own_id_in_the_order_given_and_unknown_payments_none()
     assert stored[ids[2]].transaction_status == "pending"
 
 
+def test_the_raw_body_is_stored_exactly_whatever_it_holds():
+    payment = committed_payment()
+    row = row_for(for_payment(payment))
+    row["body"] = row["body"][:-1] + ', "note": "kopi \\"susu\\" \\\\ \\u0000 \\n\ttab \u00e9\u20ac \U0001f600 \'"}'
+    received = row["received_at"]
+    [notification_id] = store_rows([row])
+    stored = db.session.get(Notification, notification_id)
+    assert stored.body == row["body"] and stored.received_at == received
+
+
 @pytest.mark.integration
 @pytest.mark.postgres
 def test_concurrent_webhook_requests_share_one_statement_and_each_is_queued_once(app, clean_db, monkeypatch):
