@@ -1,7 +1,9 @@
-"""Security headers on every response, and the client's address behind trusted proxies."""
+"""Security headers on every response, the session cookie's signing, and the client's address behind proxies."""
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app
+from flask.sessions import SecureCookieSessionInterface
+from itsdangerous import URLSafeTimedSerializer
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 
@@ -27,15 +29,38 @@ def content_security_policy() -> str:
     ])
 
 
-def add_security_headers(response: Response) -> Response:
-    headers = response.headers
-    headers.setdefault("Content-Security-Policy", content_security_policy())
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault("Referrer-Policy", "same-origin")
+def security_headers() -> list[tuple[str, str]]:
+    headers = [("Content-Security-Policy", content_security_policy()), ("X-Content-Type-Options", "nosniff"),
+               ("X-Frame-Options", "DENY"), ("Referrer-Policy", "same-origin")]
     if current_app.config["SHOP_PRODUCTION"]:
-        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        headers.append(("Strict-Transport-Security", "max-age=31536000; includeSubDomains"))
+    return headers
+
+
+def add_security_headers(response: Response) -> Response:
+    """Each header unless the view set its own. Built once per configuration (every response pays this)."""
+    config = current_app.config
+    key = (config["MIDTRANS_SNAP_BASE_URL"], config["SHOP_PRODUCTION"])
+    cached = current_app.extensions.get("security_headers")
+    if cached is None or cached[0] != key:
+        cached = current_app.extensions["security_headers"] = (key, security_headers())
+    headers = response.headers
+    present = {name.lower() for name, _ in headers}
+    for name, value in cached[1]:
+        if name.lower() not in present:
+            headers.add(name, value)
     return response
+
+
+class CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, the signing serializer built once per key, not per request."""
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        key = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        cached = getattr(self, "_serializer", None)
+        if cached is None or cached[0] != key:
+            cached = self._serializer = (key, super().get_signing_serializer(app))
+        return cached[1]
 
 
 def trust_proxies(app: Flask) -> None:
@@ -49,5 +74,6 @@ def trust_proxies(app: Flask) -> None:
 
 
 def register(app: Flask) -> None:
+    app.session_interface = CookieSessions()
     app.after_request(add_security_headers)
     trust_proxies(app)

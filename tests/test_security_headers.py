@@ -1,4 +1,9 @@
-"""Security headers on every response."""
+"""Security headers on every response, and the session cookie's signing key."""
+import pytest
+from flask import Response
+from itsdangerous import BadSignature
+
+from shop.security import add_security_headers
 
 
 def test_responses_carry_security_headers(client):
@@ -20,3 +25,24 @@ def test_error_answers_carry_them_too(client):
     assert response.status_code == 404
     assert response.json["error"] == "not_found"
     assert "default-src 'self'" in response.headers["Content-Security-Policy"]
+
+
+def test_a_header_the_view_set_itself_is_kept_and_none_is_doubled(app):
+    with app.test_request_context("/"):
+        response = add_security_headers(Response("x", headers={"x-frame-options": "SAMEORIGIN"}))
+        again = add_security_headers(response)
+    assert again.headers.getlist("X-Frame-Options") == ["SAMEORIGIN"]
+    assert len(again.headers.getlist("Content-Security-Policy")) == 1
+
+
+def test_a_new_secret_key_signs_and_checks_sessions_with_it(app, monkeypatch):
+    sessions = app.session_interface
+    first = sessions.get_signing_serializer(app)
+    assert sessions.get_signing_serializer(app) is first  # built once
+    cookie = first.dumps({"cart": {"1": 2}})
+    monkeypatch.setattr(app, "secret_key", "another-secret")
+    rotated = sessions.get_signing_serializer(app)
+    with pytest.raises(BadSignature):
+        rotated.loads(cookie)
+    monkeypatch.setitem(app.config, "SECRET_KEY_FALLBACKS", [first.secret_keys[-1]])
+    assert sessions.get_signing_serializer(app).loads(cookie) == {"cart": {"1": 2}}  # the old key, as a fallback

@@ -99,10 +99,10 @@ class Intake:
                     successor.lead = True
                 else:
                     self._busy = False
+            if successor is not None:  # first: its statement is on its way while the batch answers
+                successor.ready.set()
             for slot in batch:
                 slot.ready.set()
-            if successor is not None:
-                successor.ready.set()
 
     def _flush(self, batch: list[_Slot]) -> None:
         try:
