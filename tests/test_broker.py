@@ -62,6 +62,20 @@ def test_every_message_has_its_own_ids(on_redis):
     assert first["properties"]["delivery_tag"] != second["properties"]["delivery_tag"]
 
 
+def test_a_change_to_the_task_shows_in_the_next_message(on_redis, monkeypatch):
+    celery_app, queue = on_redis
+    task = celery_app.tasks[process_notification.name]
+    broker.publish(celery_app, process_notification.name, 1)
+    assert queued_message(queue)["headers"]["timelimit"] == [task.time_limit, task.soft_time_limit]
+    monkeypatch.setattr(task, "time_limit", task.soft_time_limit + 1)
+    task.apply_async((2,))
+    celerys = queued_message(queue)
+    broker.publish(celery_app, process_notification.name, 2)
+    ours = queued_message(queue)
+    assert ours["headers"]["timelimit"] == [task.soft_time_limit + 1, task.soft_time_limit]
+    assert without_per_message_fields(ours) == without_per_message_fields(celerys)
+
+
 def test_many_calls_are_one_lpush_taken_in_the_order_given(on_redis, monkeypatch):
     celery_app, queue = on_redis
     pushes = []
