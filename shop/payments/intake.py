@@ -4,11 +4,12 @@ A web process serves many notifications at once (greenlets under gevent, or thre
 to take a round trip to the database and one to Redis of its own, and most of its time went to
 the client work around them (bench/README.md). Now the first request to find the store idle
 becomes its leader: it stores every notification waiting at that moment with one statement,
-which commits itself, queues their tasks with one LPUSH, and wakes their requests; each request
-answers only once its own row is committed. Nothing ever waits for a batch to fill: a lone
-notification is stored at once, alone, and under load batches form by themselves from those that
-arrive while a store is in flight. When the leader is done, the oldest waiting request leads the
-next batch, so no request serves others' batches for longer than its own.
+which commits itself, wakes their requests, and queues their tasks with one LPUSH. Each request
+answers once its own row is committed (the leader once the batch is queued, too). Nothing ever
+waits for a batch to fill: a lone notification is stored at once, alone, and under load batches
+form by themselves from those that arrive while a store is in flight. When a batch is committed,
+the oldest waiting request leads the next one, so no request serves others' batches for longer
+than its own.
 
 On PostgreSQL a batch is one `WITH ... INSERT` statement (ids drawn from the table's sequence
 first, so each request learns its own row's id); elsewhere (SQLite) the rows are stored one
@@ -91,7 +92,7 @@ class Intake:
         with self._lock:
             batch, self._waiting = self._waiting[:MAX_BATCH], self._waiting[MAX_BATCH:]
         try:
-            self._flush(batch)
+            self._store_batch(batch)
         finally:  # whatever happened, wake the batch and hand the store on
             with self._lock:
                 successor = self._waiting[0] if self._waiting else None
@@ -103,8 +104,9 @@ class Intake:
                 successor.ready.set()
             for slot in batch:
                 slot.ready.set()
+        self._queue_batch(batch)  # the rows are committed: their requests answer meanwhile
 
-    def _flush(self, batch: list[_Slot]) -> None:
+    def _store_batch(self, batch: list[_Slot]) -> None:
         try:
             ids = self._store([slot.row for slot in batch])
         except Exception as error:  # noqa: BLE001 -- each request answers for its own row
@@ -123,6 +125,8 @@ class Intake:
         for slot, notification_id in zip(batch, ids):
             if slot.error is None:
                 slot.notification_id, slot.done = notification_id, True
+
+    def _queue_batch(self, batch: list[_Slot]) -> None:
         stored = [slot.notification_id for slot in batch if slot.queue and slot.notification_id is not None]
         if not stored:
             return
@@ -180,11 +184,12 @@ def _store_batch():
     table = Notification.__table__
     fields = {"n": "integer", "order_id": "text", "body": "text", "received_at": "timestamptz",
               **{name: "text" for name in SUMMARY}}
+    record = ", ".join(f"{name} {kind}" for name, kind in fields.items())
     columns = ["id", "payment_id", *CONSTANTS, *BOUND]
     return text(
         f"WITH found AS MATERIALIZED ("
         f" SELECT v.*, (SELECT payments.id FROM payments WHERE payments.midtrans_order_id = v.order_id) AS payment_id"
-        f" FROM json_to_recordset(CAST(:rows AS json)) AS v({', '.join(f'{name} {kind}' for name, kind in fields.items())})),"
+        f" FROM json_to_recordset(CAST(:rows AS json)) AS v({record})),"
         f" incoming AS MATERIALIZED ("
         f" SELECT n, nextval(pg_get_serial_sequence('{table.name}', 'id')) AS id, payment_id, {', '.join(BOUND)}"
         f" FROM found WHERE payment_id IS NOT NULL),"
