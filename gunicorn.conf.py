@@ -28,3 +28,17 @@ def post_request(worker, req, environ, resp):
         import gevent
 
         gevent.sleep(0)
+
+
+def post_worker_init(worker):
+    """Leave the objects the app was built from out of garbage collection.
+
+    The loaded app is about 140,000 objects. Python's full (oldest-generation) collection walks
+    them all: 77-97 ms every few seconds under load, with every request of the worker stopped,
+    which was the webhook's p99 at 64 connections. Frozen, a full collection takes 2 ms.
+    Nothing is lost: what the app allocates afterwards is collected as usual.
+    """
+    import gc
+
+    gc.collect()
+    gc.freeze()
