@@ -12,9 +12,9 @@ the oldest waiting request leads the next one, so no request serves others' batc
 than its own.
 
 On PostgreSQL a batch is one `WITH ... INSERT` statement (ids drawn from the table's sequence
-first, so each request learns its own row's id); elsewhere (SQLite) the rows are stored one
-statement each on one connection. A batch the database refuses is tried again row by row, so one
-bad row never fails the others. The queueing happens after the commit; when it fails the rows
+first, so each request learns its own row's id); elsewhere (SQLite, which takes one write at a
+time anyway) every batch is one row. A batch the database refuses is tried again row by row, so
+one bad row never fails the others; a database that cannot be reached fails the whole batch. The queueing happens after the commit; when it fails the rows
 stay RECEIVED and the sweeper queues them later, as before.
 """
 import json
@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 
 from flask import Flask
 from sqlalchemy import bindparam, text
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from shop import extensions
 from shop.payments.models import Notification, NotificationSource, NotificationState
@@ -31,6 +33,8 @@ from shop.payments.models import Notification, NotificationSource, NotificationS
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 100  # rows in one statement; more waiting go in the next
+# Errors that say the database cannot be reached, not that a row was refused: not retried row by row.
+UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout)
 SUMMARY = ("midtrans_order_id", "transaction_id", "transaction_status", "fraud_status", "status_code", "gross_amount")
 BOUND = ("body", "received_at", *SUMMARY)  # a row's values; plus "order_id", the payment it is for
 CONSTANTS = {"source": f"'{NotificationSource.WEBHOOK.name}'", "state": f"'{NotificationState.RECEIVED.name}'",
@@ -62,12 +66,17 @@ class _Slot:
 class Intake:
     """One per app and process: takes rows from concurrent requests, stores them in batches."""
 
-    def __init__(self, store, queue):
-        self._store = store  # rows -> their notification ids (None: no such payment), committed
+    def __init__(self, store, queue, max_batch: int = MAX_BATCH):
+        self._store = store  # rows -> their ids (None: no such payment), all or none committed
         self._queue = queue  # ids -> None: queue their tasks
+        self._max_batch = max_batch
         self._lock = threading.Lock()
         self._waiting: list[_Slot] = []
         self._busy = False
+
+    @property
+    def max_batch(self) -> int:
+        return self._max_batch
 
     @property
     def waiting(self) -> int:
@@ -90,7 +99,7 @@ class Intake:
 
     def _lead(self) -> None:
         with self._lock:
-            batch, self._waiting = self._waiting[:MAX_BATCH], self._waiting[MAX_BATCH:]
+            batch, self._waiting = self._waiting[:self._max_batch], self._waiting[self._max_batch:]
         try:
             self._store_batch(batch)
         finally:  # whatever happened, wake the batch and hand the store on
@@ -110,8 +119,9 @@ class Intake:
         try:
             ids = self._store([slot.row for slot in batch])
         except Exception as error:  # noqa: BLE001 -- each request answers for its own row
-            if len(batch) == 1:
-                batch[0].error = error
+            if len(batch) == 1 or isinstance(error, UNAVAILABLE):  # the database's trouble, not a row's
+                for slot in batch:
+                    slot.error = error
                 return
             log.warning("a batch of %s notifications was refused (%s); storing them one by one",
                         len(batch), type(error).__name__)
@@ -137,10 +147,15 @@ class Intake:
 
 
 def intake_for(app: Flask) -> Intake:
-    """The app's intake in this process, made at its first use (after gevent patched threading)."""
+    """The app's intake in this process, made at its first use (after gevent patched threading).
+
+    Batches on PostgreSQL only, where one statement stores them all or none; SQLite takes one
+    write at a time anyway, so there rows are stored one by one, in turn.
+    """
     intake = app.extensions.get("notification_intake")
     if intake is None:
-        intake = app.extensions.setdefault("notification_intake", Intake(store_rows, queue_rows))
+        batch = MAX_BATCH if extensions.db.engine.dialect.name == "postgresql" else 1
+        intake = app.extensions.setdefault("notification_intake", Intake(store_rows, queue_rows, batch))
     return intake
 
 
@@ -151,7 +166,10 @@ def queue_rows(notification_ids: list[int]) -> None:
 
 
 def store_rows(rows: list[dict]) -> list[int | None]:
-    """Store rows for their payments, committed, in one statement on PostgreSQL; ids in row order."""
+    """Store rows for their payments, committed; ids in row order.
+
+    On PostgreSQL in one statement (all or none); elsewhere one statement a row (give it one row).
+    """
     with extensions.autocommit_connection() as connection:
         if connection.dialect.name == "postgresql":
             batch = json.dumps([{"n": n, **row, "received_at": row["received_at"].isoformat()}

@@ -5,12 +5,13 @@ import threading
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from shop.extensions import db
 from shop.models import utcnow
 from shop.payments import intake as intake_module
 from shop.payments import services, tasks
-from shop.payments.intake import Intake, NotStored, store_rows
+from shop.payments.intake import Intake, NotStored, intake_for, store_rows
 from shop.payments.models import Notification, NotificationState
 from tests.payments.helpers import committed_payment, for_payment, post, wait_until
 
@@ -119,6 +120,33 @@ def test_a_refused_batch_is_stored_row_by_row_and_only_the_bad_row_fails(caplog)
     assert "storing them one by one" in caplog.text
 
 
+def test_a_database_that_cannot_be_reached_fails_the_whole_batch_without_trying_each_row():
+    calls = []
+    release = threading.Event()
+
+    def store(rows):
+        calls.append(len(rows))
+        if len(calls) == 1:
+            release.wait(10)
+            return [1]
+        raise OperationalError("INSERT ...", {}, Exception("connection refused"))
+
+    intake = Intake(store, lambda ids: None)
+    first, first_threads = submit_in_threads(intake, [{"n": 1}])
+    wait_until(lambda: calls, "the first store")
+    answers, threads = submit_in_threads(intake, [{"n": 2}, {"n": 3}])
+    wait_until(lambda: intake.waiting == 2, "two requests waiting")
+    release.set()
+    join(first_threads + threads)
+    assert calls == [1, 2]  # no third and fourth call, one per row
+    assert [type(answer[1]) for answer in answers] == [OperationalError, OperationalError]
+
+
+def test_batches_on_postgresql_one_row_at_a_time_elsewhere(app):
+    expected = intake_module.MAX_BATCH if db.engine.dialect.name == "postgresql" else 1
+    assert intake_for(app).max_batch == expected
+
+
 def test_a_lone_refused_row_fails_its_request_and_the_intake_goes_on():
     store = GatedStore(hold_first=False)
     intake = Intake(store, lambda ids: None)
@@ -165,10 +193,9 @@ def test_a_leader_stopped_mid_store_wakes_its_batch_unstored_and_hands_the_store
     assert intake.submit({"n": 4}, queue=False) == 4  # not left busy
 
 
-def test_a_long_queue_is_cut_into_batches(monkeypatch):
-    monkeypatch.setattr(intake_module, "MAX_BATCH", 2)
+def test_a_long_queue_is_cut_into_batches():
     store = GatedStore()
-    intake = Intake(store, lambda ids: None)
+    intake = Intake(store, lambda ids: None, max_batch=2)
     first, first_threads = leader_holding(intake, store, {"n": 1})
     answers, threads = submit_in_threads(intake, [{"n": n} for n in range(2, 7)])
     wait_until(lambda: intake.waiting == 5, "five requests waiting")
