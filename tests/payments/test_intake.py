@@ -66,6 +66,17 @@ def leader_holding(intake: Intake, store: GatedStore, row: dict):
     return answers, threads
 
 
+def two_behind_a_held_first(intake: Intake, calls: list, release: threading.Event) -> list:
+    """Row 1 into the store (which holds until `release`), rows 2 and 3 waiting behind it; their answers."""
+    first, first_threads = submit_in_threads(intake, [{"n": 1}])
+    wait_until(lambda: calls, "the first store")
+    answers, threads = submit_in_threads(intake, [{"n": 2}, {"n": 3}])
+    wait_until(lambda: intake.waiting == 2, "two requests waiting")
+    release.set()
+    join(first_threads + threads)
+    return answers
+
+
 def test_a_lone_notification_is_stored_at_once_alone_then_queued():
     store, queued = GatedStore(hold_first=False), []
     intake = Intake(store, queued.append)
@@ -131,13 +142,7 @@ def test_a_database_that_cannot_be_reached_fails_the_whole_batch_without_trying_
             return [1]
         raise OperationalError("INSERT ...", {}, Exception("connection refused"))
 
-    intake = Intake(store, lambda ids: None)
-    first, first_threads = submit_in_threads(intake, [{"n": 1}])
-    wait_until(lambda: calls, "the first store")
-    answers, threads = submit_in_threads(intake, [{"n": 2}, {"n": 3}])
-    wait_until(lambda: intake.waiting == 2, "two requests waiting")
-    release.set()
-    join(first_threads + threads)
+    answers = two_behind_a_held_first(Intake(store, lambda ids: None), calls, release)
     assert calls == [1, 2]  # no third and fourth call, one per row
     assert [type(answer[1]) for answer in answers] == [OperationalError, OperationalError]
 
@@ -182,12 +187,7 @@ def test_a_leader_stopped_mid_store_wakes_its_batch_unstored_and_hands_the_store
         return [row["n"] for row in rows]
 
     intake = Intake(store, lambda ids: None)
-    first, first_threads = submit_in_threads(intake, [{"n": 1}])
-    wait_until(lambda: calls, "the first store")
-    answers, threads = submit_in_threads(intake, [{"n": 2}, {"n": 3}])
-    wait_until(lambda: intake.waiting == 2, "two requests waiting")
-    release.set()
-    join(first_threads + threads)
+    answers = two_behind_a_held_first(intake, calls, release)
     kinds = sorted(type(answer[1]).__name__ for answer in answers)
     assert kinds == ["Interrupted", "NotStored"]  # the leader sees its own interruption
     assert intake.submit({"n": 4}, queue=False) == 4  # not left busy
