@@ -1,6 +1,7 @@
 """Security headers on every response, and the session cookie's signing key."""
 import pytest
 from flask import Response
+from flask.sessions import SecureCookieSessionInterface
 from itsdangerous import BadSignature
 
 from shop.security import add_security_headers
@@ -46,3 +47,25 @@ def test_a_new_secret_key_signs_and_checks_sessions_with_it(app, monkeypatch):
         rotated.loads(cookie)
     monkeypatch.setitem(app.config, "SECRET_KEY_FALLBACKS", [first.secret_keys[-1]])
     assert sessions.get_signing_serializer(app).loads(cookie) == {"cart": {"1": 2}}  # the old key, as a fallback
+
+
+def session_headers(app, session_interface) -> list:
+    """What a few requests answer about the session cookie: with and without a cookie, read or not."""
+    app.session_interface = session_interface
+    client = app.test_client()
+    seen = []
+    for method, path in [("get", "/healthz"), ("get", "/"), ("post", "/api/midtrans/notification"),
+                         ("post", "/keranjang/tambah"),  # a flash message: the first cookie
+                         ("get", "/keranjang"), ("get", "/healthz"), ("post", "/api/midtrans/notification")]:
+        response = getattr(client, method)(path, data={"product_id": "0"} if method == "post" else None)
+        cookies = [header.split("=", 1)[0] for header in response.headers.getlist("Set-Cookie")]
+        seen.append((path, response.status_code, cookies, response.headers.get("Vary")))
+    return seen
+
+
+def test_sessions_answer_as_flasks_own_would(app, monkeypatch):
+    ours = app.session_interface
+    monkeypatch.setattr(app, "session_interface", ours)  # restored afterwards
+    flasks = session_headers(app, SecureCookieSessionInterface())
+    assert session_headers(app, ours) == flasks
+    assert [bool(cookies) for _, _, cookies, _ in flasks] == [False, False, False, True, True, False, False]
