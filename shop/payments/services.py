@@ -22,8 +22,8 @@ from shop.extensions import db
 from shop.models import utcnow
 from shop.orders.models import Order, OrderStatus
 from shop.payments import gateway, states
-from shop.payments.intake import intake_for
 from shop.payments.emails import queue_payment_email
+from shop.payments.intake import intake_for
 from shop.payments.models import Notification, NotificationSource, NotificationState, Payment, PaymentStatus
 from shop.payments.processing import OrderChange, apply_midtrans_status, lock_payment, release_stock
 from shop.signals import order_status_changed
