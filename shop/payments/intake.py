@@ -50,7 +50,8 @@ class NotStored(RuntimeError):
 class _Slot:
     row: dict
     queue: bool
-    ready: threading.Event = field(default_factory=threading.Event)
+    # Looked up at each call: gevent's patched Event once gunicorn's worker has patched threading.
+    ready: threading.Event = field(default_factory=lambda: threading.Event())
     lead: bool = False
     done: bool = False
     notification_id: int | None = None

@@ -205,6 +205,16 @@ def test_a_long_queue_is_cut_into_batches():
     assert answers == [("id", n * 10) for n in range(2, 7)]
 
 
+def test_a_request_waits_on_the_event_class_threading_has_now(monkeypatch):
+    """gevent patches threading when gunicorn's worker starts, maybe after this module was imported."""
+
+    class Patched(threading.Event):
+        pass
+
+    monkeypatch.setattr(threading, "Event", Patched)
+    assert type(intake_module._Slot({"n": 1}, queue=False).ready) is Patched
+
+
 def test_not_stored_is_what_an_unfinished_slot_answers():
     slot = intake_module._Slot({"n": 1}, queue=False)
     with pytest.raises(NotStored):
