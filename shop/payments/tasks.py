@@ -25,11 +25,6 @@ RETRY_CAP_SECONDS = 600
 TRANSIENT = (gateway.MidtransUnavailable, gateway.MidtransNotFound, DBAPIError)
 
 
-def enqueue_notification(notification_id: int) -> None:
-    """Queue the processing of a stored notification (call after the commit)."""
-    enqueue_notifications([notification_id])
-
-
 def enqueue_notifications(notification_ids: list[int]) -> None:
     """Queue the processing of stored notifications, in this order, with one LPUSH (after the commit)."""
     broker.publish_each(current_app.extensions["celery"], process_notification.name,
@@ -170,8 +165,7 @@ def sweep_notifications() -> int | None:
     db.session.commit()
     if sweep is None:
         return None
-    for notification_id in sweep.queued:
-        enqueue_notification(notification_id)
+    enqueue_notifications(sweep.queued)
     for message_id in sweep.emails:
         emails.queue_payment_email(message_id)
     if sweep.queued or sweep.failed or sweep.emails:
