@@ -253,7 +253,9 @@ def celery_settings(broker: str, redis_url: str, jobs: Mapping | None = None) ->
     jobs = {**{name: default for name, (default, _) in RECONCILIATION_DEFAULTS.items()},
             "RECONCILE_RATE_LIMIT": "10/s", **(jobs or {})}
     settings = {
-        "broker_url": broker or "memory://",
+        # In-process tasks still take a producer from the broker's pool: an in-memory one, named so
+        # kombu does not warn "No hostname was supplied" at every task.
+        "broker_url": broker or "memory://localhost/",
         # Nobody reads task results; storing them would only fill Redis.
         "result_backend": None,
         "task_ignore_result": True,

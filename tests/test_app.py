@@ -1,4 +1,6 @@
 """The app factory, settings and the schema."""
+import logging
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -22,6 +24,26 @@ def test_embedded_default_needs_no_server(monkeypatch, tmp_path):
     assert app.config["CELERY"]["task_always_eager"] is True
     assert app.config["MIDTRANS_EMULATOR"] is True
     assert app.config["MIDTRANS_API_BASE_URL"].endswith("/_emulator/midtrans")
+
+
+def test_in_process_tasks_queue_without_broker_warnings(monkeypatch, tmp_path, caplog):
+    # Celery still takes a producer from the broker's pool for an in-process task: on a broker
+    # URL without a host, kombu logged "No hostname was supplied" at every payment in bin/dev.
+    monkeypatch.delenv("CELERY_BROKER_URL", raising=False)
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'x.db'}"})
+    celery_app = app.extensions["celery"]
+    ran = []
+
+    @celery_app.task(name="test.in_process", shared=False)
+    def in_process(value):
+        ran.append(value)
+
+    caplog.clear()  # the emulator's start-up warning
+    with caplog.at_level(logging.WARNING), app.app_context():
+        in_process.apply_async(("paid",))
+    assert ran == ["paid"]
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
 
 
 def test_redis_url_switches_broker_and_cache(monkeypatch):
