@@ -118,7 +118,7 @@ def test_every_procfile_process_starts_from_requirements_txt_alone(production_bi
     env = {"DATABASE_URL": database, "REDIS_URL": REDIS_URL, "SECRET_KEY": "production-install-test",
            "BASE_URL": f"http://127.0.0.1:{web_port}", "MIDTRANS_SERVER_KEY": "SB-Mid-server-install-test",
            "MIDTRANS_CLIENT_KEY": "SB-Mid-client-install-test", "MIDTRANS_API_BASE_URL": "http://127.0.0.1:9",
-           "MIDTRANS_SNAP_BASE_URL": "http://127.0.0.1:9", "MIDTRANS_EMULATOR": "false",
+           "MIDTRANS_SNAP_BASE_URL": "http://127.0.0.1:9", "SHOP_PRODUCTION": "1",
            "HOST": "127.0.0.1", "PORT": str(web_port), "WORKER_CONCURRENCY": "1",
            "BEAT_SCHEDULE_FILE": str(tmp_path / "beat-schedule"), "FLOWER_PORT": str(flower_port),
            "FLOWER_BASIC_AUTH": "ops:install-test", "PYTHONDONTWRITEBYTECODE": "1", "HOME": str(tmp_path)}
