@@ -10,6 +10,8 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
+
 INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
 
 # Keys the emulator accepts; they only ever authenticate against our own emulator.
@@ -54,6 +56,7 @@ def settings_from_env(env: Mapping[str, str] = os.environ) -> dict:
         "SQLALCHEMY_DATABASE_URI": _database_url(get("DATABASE_URL")),
         "DB_POOL_SIZE": int(get("DB_POOL_SIZE", "10")),
         "DB_POOL_TIMEOUT": float(get("DB_POOL_TIMEOUT", "10")),
+        "DB_CONNECT_TIMEOUT": int(get("DB_CONNECT_TIMEOUT", "5")),
         "REDIS_URL": get("REDIS_URL"),
         "CELERY_BROKER_URL": get("CELERY_BROKER_URL"),
         "MIDTRANS_SERVER_KEY": get("MIDTRANS_SERVER_KEY"),
@@ -217,6 +220,11 @@ def _size_database_pool(config: dict) -> None:
     options.setdefault("max_overflow", 0)
     options.setdefault("pool_timeout", config["DB_POOL_TIMEOUT"])
     options.setdefault("pool_recycle", 1800)  # below common server/proxy idle cut-offs
+    # A database host that does not answer (failover, a dropped route) fails a new connection within
+    # DB_CONNECT_TIMEOUT seconds instead of psycopg's 130: the webhook answers 503 and Midtrans
+    # retries, tasks retry with backoff. A connect_timeout in DATABASE_URL itself wins.
+    if "connect_timeout" not in make_url(config["SQLALCHEMY_DATABASE_URI"]).query:
+        options.setdefault("connect_args", {}).setdefault("connect_timeout", config["DB_CONNECT_TIMEOUT"])
 
 
 def _require_production_secrets(config: dict) -> None:

@@ -1,9 +1,12 @@
 """The app factory, settings and the schema."""
 import logging
+import socket
+import threading
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from sqlalchemy.exc import OperationalError
 
 from shop import create_app
 from shop.config import ConfigError, celery_settings, settings_from_env
@@ -95,3 +98,33 @@ def test_postgresql_gets_a_fixed_pool_and_sqlite_keeps_its_own(monkeypatch):
     options = postgres.config["SQLALCHEMY_ENGINE_OPTIONS"]
     assert (options["pool_size"], options["max_overflow"]) == (7, 0)
     assert "pool_size" not in sqlite.config.get("SQLALCHEMY_ENGINE_OPTIONS", {})
+
+
+def test_postgresql_connections_give_up_on_a_host_that_does_not_answer(monkeypatch):
+    # A server that takes the TCP connection and never speaks: psycopg alone would wait 130 s.
+    monkeypatch.setenv("DB_CONNECT_TIMEOUT", "1")
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        port = silent.getsockname()[1]
+        app = create_app({"SQLALCHEMY_DATABASE_URI": f"postgresql+psycopg://u@127.0.0.1:{port}/none"})
+        assert app.config["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"] == {"connect_timeout": 1}
+        outcome = []
+
+        def connect():
+            with app.app_context():
+                try:
+                    db.engine.connect().close()
+                except OperationalError as error:
+                    outcome.append(error)
+
+        attempt = threading.Thread(target=connect, daemon=True)
+        attempt.start()
+        attempt.join(30)  # a bound for the test run, far above the setting
+        assert not attempt.is_alive(), "still connecting: the connect timeout was not applied"
+    assert len(outcome) == 1 and "timeout" in str(outcome[0]).lower()
+
+
+def test_a_connect_timeout_in_the_database_url_wins():
+    app = create_app({"SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://u@127.0.0.1/none?connect_timeout=2"})
+    assert "connect_args" not in app.config["SQLALCHEMY_ENGINE_OPTIONS"]
