@@ -15,8 +15,8 @@ On PostgreSQL a batch is one `WITH ... INSERT` statement (ids drawn from the tab
 first, so each request learns its own row's id); elsewhere (SQLite, which takes one write at a
 time anyway) every batch is one row. A batch the database refuses is tried again row by row, so
 one bad row never fails the others; a database that cannot be reached fails the whole batch.
-The queueing happens after the commit; when it fails the rows stay RECEIVED and the sweeper
-queues them later, as before.
+The queueing happens after the commit; when it fails the rows stay RECEIVED, marked for the
+sweeper's next run (tasks.enqueue_notifications).
 """
 import json
 import logging

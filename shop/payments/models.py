@@ -131,6 +131,9 @@ class Notification(db.Model):
     processed_at = mapped_column(UTCDateTime(), nullable=True)
     # When processing last started or the sweeper last queued it: the sweeper waits from here.
     last_attempt_at = mapped_column(UTCDateTime(), nullable=True)
+    # When queueing its task failed after it was stored (the broker was down): the sweeper's next
+    # run queues it, without waiting. Cleared when the sweeper queues it.
+    queue_failed_at = mapped_column(UTCDateTime(), nullable=True)
 
     payment = relationship("Payment", back_populates="notifications")
 

@@ -17,6 +17,7 @@ from functools import cache
 
 from flask import current_app
 from sqlalchemy import Update, bindparam, exists, func, or_, select, update
+from sqlalchemy.exc import DBAPIError
 
 from shop import extensions
 from shop.accounts.models import InboxMessage
@@ -120,7 +121,8 @@ def sweep_stranded_notifications(limit: int) -> Sweep | None:
     stranded = db.session.scalars(
         select(Notification)
         .where(Notification.state == NotificationState.RECEIVED,
-               func.coalesce(Notification.last_attempt_at, Notification.received_at) <= cutoff)
+               or_(func.coalesce(Notification.last_attempt_at, Notification.received_at) <= cutoff,
+                   Notification.queue_failed_at.is_not(None)))  # known unqueued: no need to wait
         .order_by(Notification.id).limit(limit).with_for_update(skip_locked=True)).all()
     for notification in stranded:
         if notification.attempts >= config["NOTIFICATION_MAX_ATTEMPTS"]:
@@ -128,9 +130,33 @@ def sweep_stranded_notifications(limit: int) -> Sweep | None:
             sweep.failed.append(notification.id)
         else:
             notification.last_attempt_at = now  # the next sweep waits a whole delay again
+            notification.queue_failed_at = None  # unless queueing fails again and marks it
             sweep.queued.append(notification.id)
     sweep.emails = claim_unsent_emails(now, cutoff, limit)
     return sweep
+
+
+def mark_unqueued(notification_ids: list[int]) -> None:
+    """Their tasks could not be queued after the commit (the broker failed): mark them for the
+    sweeper's next run, instead of a whole SWEEP_DELAY_SECONDS later (commits on its own).
+
+    Only the delay depends on the mark: when it cannot be written either, the sweeper still
+    finds them once the delay has passed.
+    """
+    try:
+        with extensions.autocommit_connection() as connection:
+            connection.execute(_unqueued_mark(), {"ids": list(notification_ids), "now": utcnow()})
+    except DBAPIError as error:
+        log.warning("notifications=%s not marked as unqueued (%s); the sweeper finds them after its delay",
+                    notification_ids[:20], type(error).__name__)
+
+
+@cache
+def _unqueued_mark() -> Update:
+    table = Notification.__table__
+    return (update(table)
+            .where(table.c.id.in_(bindparam("ids", expanding=True)), table.c.state == NotificationState.RECEIVED)
+            .values(queue_failed_at=bindparam("now", type_=table.c.queue_failed_at.type)))
 
 
 # A payment e-mail still unsent after the sweep delay was never queued (the broker failed right

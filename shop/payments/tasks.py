@@ -26,9 +26,18 @@ TRANSIENT = (gateway.MidtransUnavailable, gateway.MidtransNotFound, DBAPIError)
 
 
 def enqueue_notifications(notification_ids: list[int]) -> None:
-    """Queue the processing of stored notifications, in this order, with one LPUSH (after the commit)."""
-    broker.publish_each(current_app.extensions["celery"], process_notification.name,
-                        [(notification_id,) for notification_id in notification_ids])
+    """Queue the processing of stored notifications, in this order, with one LPUSH (after the commit).
+
+    When the broker fails, the rows are marked for the sweeper's next run, and the error is raised.
+    """
+    if not notification_ids:
+        return
+    try:
+        broker.publish_each(current_app.extensions["celery"], process_notification.name,
+                            [(notification_id,) for notification_id in notification_ids])
+    except Exception:
+        reconciliation.mark_unqueued(notification_ids)
+        raise
 
 
 def own_task(name: str):

@@ -5,10 +5,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select, text
 
+from shop import broker
 from shop.extensions import db
 from shop.models import utcnow
 from shop.orders.models import Order, OrderStatus
-from shop.payments import reconciliation, services
+from shop.payments import reconciliation, services, tasks
 from shop.payments.models import (Notification, NotificationOutcome, NotificationSource, NotificationState,
                                   Payment, PaymentStatus)
 from shop.orders.models import OrderLine
@@ -276,6 +277,29 @@ def test_the_sweeper_waits_a_whole_delay_after_queueing_again(app):
 
     assert (first.queued, second.queued) == ([notification.id], [])
     assert notification.last_attempt_at > notification.received_at
+
+
+def test_a_notification_whose_task_could_not_be_queued_is_swept_at_the_next_run(app, monkeypatch):
+    unqueued = stored(stale(), utcnow())  # fresh: the delay alone would leave it for SWEEP_DELAY_SECONDS
+    fresh = stored(stale(), utcnow())
+    processed = stored(stale(), utcnow(), attempts=1, state=NotificationState.PROCESSED)
+
+    def broker_down(*args):
+        raise ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(broker, "publish_each", broker_down)
+    with pytest.raises(ConnectionError):
+        tasks.enqueue_notifications([unqueued.id, processed.id])
+    monkeypatch.undo()
+    db.session.expire_all()
+    assert unqueued.queue_failed_at is not None
+    assert fresh.queue_failed_at is None and processed.queue_failed_at is None  # only what is still to do
+
+    first = reconciliation.sweep_stranded_notifications(limit=10)
+    second = reconciliation.sweep_stranded_notifications(limit=10)
+
+    assert (first.queued, second.queued) == ([unqueued.id], [])
+    assert unqueued.queue_failed_at is None and unqueued.last_attempt_at is not None
 
 
 def test_a_notification_past_the_bound_is_not_processed_again(app, verify_status, process):
