@@ -17,7 +17,7 @@ from functools import cache
 
 from flask import current_app
 from sqlalchemy import Update, bindparam, exists, func, or_, select, update
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import SQLAlchemyError
 
 from shop import extensions
 from shop.accounts.models import InboxMessage
@@ -146,7 +146,7 @@ def mark_unqueued(notification_ids: list[int]) -> None:
     try:
         with extensions.autocommit_connection() as connection:
             connection.execute(_unqueued_mark(), {"ids": list(notification_ids), "now": utcnow()})
-    except DBAPIError as error:
+    except SQLAlchemyError as error:  # the database too, or its pool: the delay still brings them back
         log.warning("notifications=%s not marked as unqueued (%s); the sweeper finds them after its delay",
                     notification_ids[:20], type(error).__name__)
 

@@ -4,8 +4,9 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select, text
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from shop import broker
+from shop import broker, extensions
 from shop.extensions import db
 from shop.models import utcnow
 from shop.orders.models import Order, OrderStatus
@@ -300,6 +301,22 @@ def test_a_notification_whose_task_could_not_be_queued_is_swept_at_the_next_run(
 
     assert (first.queued, second.queued) == ([unqueued.id], [])
     assert unqueued.queue_failed_at is None and unqueued.last_attempt_at is not None
+
+
+def test_when_the_mark_cannot_be_written_either_the_broker_error_is_what_the_caller_sees(app, monkeypatch, caplog):
+    notification = stored(stale(), utcnow())
+
+    def broker_down(*args):
+        raise ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    def pool_exhausted():
+        raise PoolTimeout("QueuePool limit of size 10 overflow 0 reached")
+
+    monkeypatch.setattr(broker, "publish_each", broker_down)
+    monkeypatch.setattr(extensions, "autocommit_connection", pool_exhausted)
+    with pytest.raises(ConnectionError):
+        tasks.enqueue_notifications([notification.id])
+    assert f"notifications=[{notification.id}] not marked as unqueued (TimeoutError)" in caplog.text
 
 
 def test_a_notification_past_the_bound_is_not_processed_again(app, verify_status, process):
