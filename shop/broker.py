@@ -12,6 +12,7 @@ broker, other brokers and in-process (eager) tasks go through Celery.
 """
 import base64
 import json
+import logging
 import os
 import uuid
 
@@ -29,6 +30,7 @@ from redis.retry import Retry
 SOCKET_TIMEOUT = 0.5
 RETRIES = 2
 
+log = logging.getLogger(__name__)
 _clients: dict[tuple[int, str], redis.Redis] = {}
 
 
@@ -53,6 +55,29 @@ def publish_each(celery_app: Celery, task_name: str, calls: list[tuple]) -> None
     template = _template(task, queue)
     # LPUSH puts each value at the head in turn and workers take from the tail: first in, first out.
     _client(conf.broker_url).lpush(queue, *(template.message(celery_app, args) for args in calls))
+
+
+def waiting(celery_app: Celery, queue: str | None = None) -> int | None:
+    """Messages in `queue` (the default one) that no worker has taken yet; None when unknown.
+
+    Unknown: tasks run in-process (no broker), or the broker did not answer at once.
+    """
+    conf = celery_app.conf
+    if conf.task_always_eager:
+        return None
+    name = queue or conf.task_default_queue
+    try:
+        with celery_app.connection_for_read() as connection:
+            connection.ensure_connection(max_retries=1, timeout=2)
+            # kombu's Redis transport keeps no key for an empty queue, so a passive declare would say
+            # "no such queue"; declaring there creates nothing. RabbitMQ's queue exists once a worker
+            # declared it, and a passive declare leaves its settings alone.
+            declared = connection.default_channel.queue_declare(queue=name, passive=not _is_redis(conf.broker_url))
+            return declared.message_count
+    except Exception as error:  # noqa: BLE001 -- unknown is an answer the caller handles
+        log.warning("could not count the messages waiting in %s (%s: %s)", name, type(error).__name__,
+                    str(error)[:200])
+        return None
 
 
 class _Template:

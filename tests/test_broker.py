@@ -138,3 +138,20 @@ def test_a_task_with_options_of_its_own_goes_through_celery(on_redis, option, va
     monkeypatch.setattr(task, "apply_async", lambda args: sent.append(args))
     broker.publish(celery_app, process_notification.name, 10)
     assert sent == [(10,)] and queue.llen("celery") == 0
+
+
+def test_waiting_counts_the_messages_no_worker_has_taken(on_redis):
+    celery_app, queue = on_redis
+    assert broker.waiting(celery_app) == 0  # an empty queue: Redis keeps no key for it
+    broker.publish_each(celery_app, process_notification.name, [(1,), (2,), (3,)])
+    assert broker.waiting(celery_app) == 3
+    queue.rpop("celery")  # a worker took one
+    assert broker.waiting(celery_app) == 2
+
+
+def test_waiting_is_unknown_without_a_broker_or_when_it_does_not_answer(app, caplog):
+    assert broker.waiting(app.extensions["celery"]) is None  # tasks in-process
+    down = create_app(dict(TEST_SETTINGS, SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
+                           CELERY_BROKER_URL="redis://127.0.0.1:1/0"))
+    assert broker.waiting(down.extensions["celery"]) is None
+    assert "could not count the messages waiting in celery" in caplog.text

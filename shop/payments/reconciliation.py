@@ -16,7 +16,7 @@ from datetime import timedelta
 from functools import cache
 
 from flask import current_app
-from sqlalchemy import Update, bindparam, exists, func, or_, select, update
+from sqlalchemy import Update, and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from shop import extensions
@@ -111,25 +111,36 @@ def orphaned_order_ids(limit: int, order_id: int | None = None) -> list[int]:
 
 # --- the notification sweeper -------------------------------------------------------------
 
-def sweep_stranded_notifications(limit: int) -> Sweep | None:
-    """Pick notifications no worker finished within SWEEP_DELAY_SECONDS; None if a sweep is going on."""
+def sweep_stranded_notifications(limit: int, broker_idle: bool = False) -> Sweep | None:
+    """Pick notifications no worker finished within SWEEP_DELAY_SECONDS; None if a sweep is going on.
+
+    Sooner for two kinds of notification: those whose task could not be queued (marked), and,
+    when nothing waits in the broker (`broker_idle`), those never started SWEEP_LOST_AFTER_SECONDS
+    after they were stored: no message for them is left to take, so it was lost (a web process
+    killed before queueing it, a broker restarted without its data). A message a busy worker has
+    taken but not started yet may be queued twice that way; running a notification twice changes
+    nothing more. Those started once (attempts) may be in a retry's countdown: they get the delay.
+    """
     if not take_run_lock("sweep"):
         log.info("sweep skipped: another sweep holds the lock")
         return None
     config, now, sweep = current_app.config, utcnow(), Sweep()
     cutoff = now - timedelta(seconds=config["SWEEP_DELAY_SECONDS"])
+    waited = func.coalesce(Notification.last_attempt_at, Notification.received_at)
+    due = [waited <= cutoff,
+           Notification.queue_failed_at.is_not(None)]  # known unqueued: no need to wait
+    if broker_idle:
+        due.append(and_(Notification.attempts == 0,
+                        waited <= now - timedelta(seconds=config["SWEEP_LOST_AFTER_SECONDS"])))
     stranded = db.session.scalars(
-        select(Notification)
-        .where(Notification.state == NotificationState.RECEIVED,
-               or_(func.coalesce(Notification.last_attempt_at, Notification.received_at) <= cutoff,
-                   Notification.queue_failed_at.is_not(None)))  # known unqueued: no need to wait
+        select(Notification).where(Notification.state == NotificationState.RECEIVED, or_(*due))
         .order_by(Notification.id).limit(limit).with_for_update(skip_locked=True)).all()
     for notification in stranded:
         if notification.attempts >= config["NOTIFICATION_MAX_ATTEMPTS"]:
             give_up(notification)
             sweep.failed.append(notification.id)
         else:
-            notification.last_attempt_at = now  # the next sweep waits a whole delay again
+            notification.last_attempt_at = now  # the next sweep waits from now again
             notification.queue_failed_at = None  # unless queueing fails again and marks it
             sweep.queued.append(notification.id)
     sweep.emails = claim_unsent_emails(now, cutoff, limit)

@@ -170,7 +170,8 @@ def reconcile_payment(payment_id: int) -> str | None:
 def sweep_notifications() -> int | None:
     """Queue again the stored notifications no worker finished (giving up on those past the bound)
     and the payment e-mails that never went out."""
-    sweep = reconciliation.sweep_stranded_notifications(current_app.config["SWEEP_BATCH_SIZE"])
+    idle = broker.waiting(current_app.extensions["celery"]) == 0  # None (unknown) is not idle
+    sweep = reconciliation.sweep_stranded_notifications(current_app.config["SWEEP_BATCH_SIZE"], broker_idle=idle)
     db.session.commit()
     if sweep is None:
         return None

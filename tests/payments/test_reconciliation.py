@@ -303,6 +303,20 @@ def test_a_notification_whose_task_could_not_be_queued_is_swept_at_the_next_run(
     assert unqueued.queue_failed_at is None and unqueued.last_attempt_at is not None
 
 
+def test_with_nothing_waiting_in_the_broker_a_notification_never_started_is_queued_after_a_minute(app):
+    lost_after = app.config["SWEEP_LOST_AFTER_SECONDS"]
+    lost = stored(stale(), ago(seconds=lost_after + 5))  # its message went with a broker restart
+    just_stored = stored(stale(), ago(seconds=lost_after - 30))  # its message may be on its way
+    retrying = stored(stale(), ago(seconds=lost_after + 5), attempts=1)  # may be in a retry's countdown
+
+    busy = reconciliation.sweep_stranded_notifications(limit=10, broker_idle=False)
+    idle = reconciliation.sweep_stranded_notifications(limit=10, broker_idle=True)
+    again = reconciliation.sweep_stranded_notifications(limit=10, broker_idle=True)
+
+    assert (busy.queued, idle.queued, again.queued) == ([], [lost.id], [])
+    assert just_stored.last_attempt_at is None and retrying.last_attempt_at is None
+
+
 def test_when_the_mark_cannot_be_written_either_the_broker_error_is_what_the_caller_sees(app, monkeypatch, caplog):
     notification = stored(stale(), utcnow())
 

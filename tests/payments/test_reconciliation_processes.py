@@ -171,6 +171,44 @@ def test_a_notification_stored_while_the_broker_is_down_is_processed_once_it_is_
         private.wait(10)
 
 
+def test_a_notification_whose_message_a_restarted_broker_lost_is_processed_at_the_next_sweep(
+        app, clean_db, midtrans, smtp, shop):
+    port = free_port()
+    redis_command = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+    private = subprocess.Popen(redis_command, stdout=subprocess.DEVNULL)
+    # The production delay for the rest: only "nothing waits in the broker" brings it back in time.
+    shop.env.update(REDIS_URL=f"redis://127.0.0.1:{port}/0", SWEEP_DELAY_SECONDS="900", SWEEP_LOST_AFTER_SECONDS="2")
+    try:
+        wait_until(lambda: _redis_answers(port), "the private Redis", TIMEOUT)
+        payment = committed_payment()
+        body = settles(midtrans, payment)
+        url = shop.web("web")
+        answer = requests.post(url, json=body, timeout=15)  # stored and queued; no worker runs yet
+        assert answer.status_code == 200 and _queued(port) == 1
+
+        private.terminate()  # Redis keeps nothing on disk here: the message is gone
+        private.wait(10)
+        private = subprocess.Popen(redis_command, stdout=subprocess.DEVNULL)
+        wait_until(lambda: _redis_answers(port), "the private Redis again", TIMEOUT)
+        assert _queued(port) == 0
+        shop.worker("worker")
+        shop.beat()
+
+        wait_until(lambda: history(payment.id)[0].state is NotificationState.PROCESSED, "the sweeper", TIMEOUT)
+        [row] = history(payment.id)
+        assert (row.source, row.outcome, row.attempts) == (NotificationSource.WEBHOOK, NotificationOutcome.APPLIED, 1)
+        assert fresh(Payment, payment.id).status is PaymentStatus.SUCCESS
+        assert f"sweep queued=[{row.id}]" in shop.log("worker")
+    finally:
+        private.terminate()
+        private.wait(10)
+
+
+def _queued(port: int) -> int:
+    return int(subprocess.run(["redis-cli", "-p", str(port), "llen", "celery"], capture_output=True,
+                              text=True).stdout.strip())
+
+
 def _redis_answers(port: int) -> bool:
     return subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True, text=True).stdout.strip() == "PONG"
 
