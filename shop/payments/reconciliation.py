@@ -141,22 +141,25 @@ def sweep_stranded_notifications(limit: int, broker_idle: bool = False) -> Sweep
             sweep.failed.append(notification.id)
         else:
             notification.last_attempt_at = now  # the next sweep waits from now again
-            notification.queue_failed_at = None  # unless queueing fails again and marks it
+            if notification.queue_failed_at is not None:  # queued now: "not queued yet" is over
+                notification.queue_failed_at = notification.error = None  # unless queueing fails again
             sweep.queued.append(notification.id)
     sweep.emails = claim_unsent_emails(now, cutoff, limit)
     return sweep
 
 
-def mark_unqueued(notification_ids: list[int]) -> None:
+def mark_unqueued(notification_ids: list[int], reason: str) -> None:
     """Their tasks could not be queued after the commit (the broker failed): mark them for the
-    sweeper's next run, instead of a whole SWEEP_DELAY_SECONDS later (commits on its own).
+    sweeper's next run, instead of a whole SWEEP_DELAY_SECONDS later, and say why in their
+    `error` for the dashboard until they are processed (commits on its own).
 
     Only the delay depends on the mark: when it cannot be written either, the sweeper still
     finds them once the delay has passed.
     """
     try:
         with extensions.autocommit_connection() as connection:
-            connection.execute(_unqueued_mark(), {"ids": list(notification_ids), "now": utcnow()})
+            connection.execute(_unqueued_mark(), {"ids": list(notification_ids), "now": utcnow(),
+                                                  "error": f"not queued yet ({reason})"[:500]})
     except SQLAlchemyError as error:  # the database too, or its pool: the delay still brings them back
         log.warning("notifications=%s not marked as unqueued (%s); the sweeper finds them after its delay",
                     notification_ids[:20], type(error).__name__)
@@ -167,7 +170,7 @@ def _unqueued_mark() -> Update:
     table = Notification.__table__
     return (update(table)
             .where(table.c.id.in_(bindparam("ids", expanding=True)), table.c.state == NotificationState.RECEIVED)
-            .values(queue_failed_at=bindparam("now", type_=table.c.queue_failed_at.type)))
+            .values(queue_failed_at=bindparam("now", type_=table.c.queue_failed_at.type), error=bindparam("error")))
 
 
 # A payment e-mail still unsent after the sweep delay was never queued (the broker failed right

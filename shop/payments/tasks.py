@@ -35,8 +35,8 @@ def enqueue_notifications(notification_ids: list[int]) -> None:
     try:
         broker.publish_each(current_app.extensions["celery"], process_notification.name,
                             [(notification_id,) for notification_id in notification_ids])
-    except Exception:
-        reconciliation.mark_unqueued(notification_ids)
+    except Exception as error:
+        reconciliation.mark_unqueued(notification_ids, f"{type(error).__name__}: {error}")
         raise
 
 

@@ -294,13 +294,15 @@ def test_a_notification_whose_task_could_not_be_queued_is_swept_at_the_next_run(
     monkeypatch.undo()
     db.session.expire_all()
     assert unqueued.queue_failed_at is not None
+    assert unqueued.error == ("not queued yet (ConnectionError: Error 111 connecting to 127.0.0.1:6379. "
+                              "Connection refused.)")  # for the dashboard, until it is processed
     assert fresh.queue_failed_at is None and processed.queue_failed_at is None  # only what is still to do
 
     first = reconciliation.sweep_stranded_notifications(limit=10)
     second = reconciliation.sweep_stranded_notifications(limit=10)
 
     assert (first.queued, second.queued) == ([unqueued.id], [])
-    assert unqueued.queue_failed_at is None and unqueued.last_attempt_at is not None
+    assert unqueued.queue_failed_at is None and unqueued.error is None and unqueued.last_attempt_at is not None
 
 
 def test_with_nothing_waiting_in_the_broker_a_notification_never_started_is_queued_after_a_minute(app):
