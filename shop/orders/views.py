@@ -71,10 +71,15 @@ def _final_statuses() -> str:
 @bp.get("/orders/<int:order_id>/status")
 @login_required
 def status(order_id: int):
-    """The stored status, for the page's poll and its Refresh Data button (never asks Midtrans)."""
+    """The stored status, for the page's poll and its Refresh Data button (never asks Midtrans).
+
+    `payment_status` is the latest attempt's: it moves while the order stays PENDING (a method
+    chosen, so a VA number or a store code to show), and the page reloads for its instructions.
+    """
     order = services.get_order_for(current_user, order_id)
-    response = jsonify(order_id=order.id, status=order.status.value,
-                       is_final=order.status.is_final)
+    payment = order.latest_payment
+    response = jsonify(order_id=order.id, status=order.status.value, is_final=order.status.is_final,
+                       payment_status=payment.status.value if payment else None)
     response.headers["Cache-Control"] = "no-store"
     return response
 

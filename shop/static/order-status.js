@@ -1,7 +1,9 @@
 // Keeps an order page's status current: Server-Sent Events when the shop offers them, and a poll
 // of our own database every few seconds as the fallback; both stop once the status is final.
-// "Refresh Data" re-reads our database (never Midtrans). Without JavaScript the page still works:
-// the button is a plain link and a <noscript> meta refresh reloads the page while it is open.
+// While the order waits, a new payment status (a method chosen after the page was drawn) reloads
+// the page for its payment instructions. "Refresh Data" re-reads our database (never Midtrans).
+// Without JavaScript the page still works: the button is a plain link and a <noscript> meta
+// refresh reloads the page while it is open.
 (function () {
   "use strict";
   var panel = document.querySelector("[data-order-status]");
@@ -49,6 +51,14 @@
     }).then(function (response) {
       return response.ok ? response.json() : null;
     }).then(function (body) {
+      if (body && body.status && !isFinal(body.status) &&
+          (body.payment_status || "") !== panel.dataset.paymentStatus) {
+        // The order still waits, but its payment moved (a method was chosen): the page shows what
+        // to pay with (VA number, store code) only once reloaded. The page cache was cleared.
+        stop();
+        window.location.reload();
+        return;
+      }
       if (body && body.status) {
         show(body.status);
       }

@@ -28,6 +28,13 @@ def pending_va_order():
     return detached(payment.order)
 
 
+def unchosen_order():
+    """A committed order whose shopper has not chosen a payment method on Snap yet."""
+    payment = PaymentFactory(status=PaymentStatus.CREATED, expires_at=utcnow() + timedelta(hours=23))
+    db.session.commit()
+    return detached(payment.order)
+
+
 def detached(order):
     """Load what the test reads later, then end the session's transaction.
 
@@ -52,6 +59,23 @@ def notify_paid(server: str, order) -> None:
     body = for_payment(payment, "bank_transfer_bca_settlement.json")
     response = requests.post(server + URL, json=body, timeout=10)
     assert response.status_code == 200, response.text
+
+
+def notify_pending_va(server: str, order) -> None:
+    """POST Midtrans's BCA pending notification (the shopper chose the VA; its number inside)."""
+    body = for_payment(order.payments[-1], "bank_transfer_bca_settlement.json", transaction_status="pending",
+                       status_code="201", settlement_time=None)
+    response = requests.post(server + URL, json=body, timeout=10)
+    assert response.status_code == 200, response.text
+
+
+def wait_until_payment_is(order, status: PaymentStatus) -> None:
+    def reached():
+        db.session.expire_all()
+        now = db.session.get(Payment, order.payments[-1].id).status
+        db.session.close()
+        return now is status
+    wait_until(reached, f"the worker to make the payment {status.value}", timeout=30)
 
 
 def wait_until_paid(order) -> None:

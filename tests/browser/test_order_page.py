@@ -8,7 +8,9 @@ from playwright.sync_api import expect
 
 from shop.extensions import db
 from shop.orders.models import Order, OrderStatus
-from tests.browser.helpers import notify_paid, pending_va_order, screenshot, status_requests, wait_until_paid
+from shop.payments.models import PaymentStatus
+from tests.browser.helpers import (notify_paid, notify_pending_va, pending_va_order, screenshot, status_requests,
+                                   unchosen_order, wait_until_paid, wait_until_payment_is)
 
 WAIT_MS = 10_000  # upper bound for an event that should come at once (the budget is measured in bench/)
 
@@ -76,3 +78,26 @@ def test_refresh_data_rereads_the_database_in_place(poll_server, new_page, live_
     expect(badge(page)).to_have_text("EXPIRED", timeout=WAIT_MS)
     assert page.evaluate("window.samePage") is True and len(polls) == 1
     expect(page.get_by_text("Muat ulang halaman")).to_be_visible()
+
+
+def test_a_method_chosen_after_the_page_was_drawn_reloads_it_with_the_va_number(poll_server, new_page, live_app,
+                                                                               clean_db):
+    # The shopper lands from Snap before Midtrans's pending notification is applied: no method yet.
+    order = unchosen_order()
+    page, polls = open_order_page(new_page, poll_server, order)
+    expect(page.get_by_text("Belum dipilih")).to_be_visible()
+
+    notify_pending_va(poll_server, order)
+    wait_until_payment_is(order, PaymentStatus.PENDING)
+    with page.expect_navigation():
+        page.clock.run_for(10_000)  # the poll sees the payment move while the order still waits
+
+    expect(page.get_by_text("333333333333333")).to_be_visible()
+    assert page.evaluate("window.samePage") is None  # reloaded
+    expect(page.get_by_text("Status update otomatis")).to_be_visible()
+    expect(badge(page)).to_have_text("PENDING")
+    page.evaluate("window.samePage = true")
+    with page.expect_response(lambda r: r.url.endswith("/status")):
+        page.clock.run_for(10_000)  # the next poll: nothing moved, so no reload this time
+    expect(badge(page)).to_have_text("PENDING")
+    assert page.evaluate("window.samePage") is True

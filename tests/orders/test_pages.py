@@ -169,6 +169,7 @@ def test_status_json_reads_the_database_not_the_cache_nor_midtrans(client, midtr
 
     response = client.get(f"/orders/{order.id}/status")
 
-    assert response.get_json() == {"order_id": order.id, "status": "SUCCESS", "is_final": True}
+    assert response.get_json() == {"order_id": order.id, "status": "SUCCESS", "is_final": True,
+                                   "payment_status": "SUCCESS"}
     assert response.headers["Cache-Control"] == "no-store"
     assert midtrans.calls() == []
