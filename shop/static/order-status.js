@@ -15,6 +15,7 @@
   var pollMs = Number(panel.dataset.pollSeconds) * 1000;
   var timer = null;
   var source = null;
+  var FIRST_LOOK_MS = 2000;
 
   function isFinal(status) {
     return finals.indexOf(status) !== -1;
@@ -84,5 +85,10 @@
     panel.dataset.updates = "running";
     timer = setInterval(readStatus, pollMs);
     listen();
+    if (panel.dataset.paymentStatus === "CREATED") {
+      // Drawn before a method was chosen, typically just back from Snap with Midtrans's pending
+      // notification on its way: look again in a moment for the payment instructions.
+      setTimeout(readStatus, FIRST_LOOK_MS);
+    }
   }
 }());

@@ -90,7 +90,7 @@ def test_a_method_chosen_after_the_page_was_drawn_reloads_it_with_the_va_number(
     notify_pending_va(poll_server, order)
     wait_until_payment_is(order, PaymentStatus.PENDING)
     with page.expect_navigation():
-        page.clock.run_for(10_000)  # the poll sees the payment move while the order still waits
+        page.clock.run_for(2_000)  # a first look soon after a page drawn with no method chosen
 
     expect(page.get_by_text("333333333333333")).to_be_visible()
     assert page.evaluate("window.samePage") is None  # reloaded
