@@ -134,7 +134,7 @@ def record_notification(body: bytes, queue: bool = False) -> StoredNotification:
     """Verify one webhook body and store it raw with the payment it is for, committed.
 
     With `queue`, its processing is queued after the commit (the webhook's case); a broker that
-    fails then is logged and leaves the row RECEIVED for the sweeper. Concurrent calls in one
+    fails then is logged and leaves the row RECEIVED, marked for the sweeper's next run. Concurrent calls in one
     process are stored together (shop.payments.intake).
     """
     fields = parse_notification(body)

@@ -30,8 +30,6 @@ def enqueue_notifications(notification_ids: list[int]) -> None:
 
     When the broker fails, the rows are marked for the sweeper's next run, and the error is raised.
     """
-    if not notification_ids:
-        return
     try:
         broker.publish_each(current_app.extensions["celery"], process_notification.name,
                             [(notification_id,) for notification_id in notification_ids])

@@ -70,6 +70,7 @@ def notify_pending_va(server: str, order) -> None:
 
 
 def wait_until_payment_is(order, status: PaymentStatus) -> None:
+    """Until the worker has applied a notification that leaves the latest attempt at `status`."""
     def reached():
         db.session.expire_all()
         now = db.session.get(Payment, order.payments[-1].id).status
@@ -80,9 +81,4 @@ def wait_until_payment_is(order, status: PaymentStatus) -> None:
 
 def wait_until_paid(order) -> None:
     """Until the worker has applied the notification (the database says SUCCESS)."""
-    def paid():
-        db.session.expire_all()
-        status = db.session.get(Payment, order.payments[-1].id).status
-        db.session.close()
-        return status is PaymentStatus.SUCCESS
-    wait_until(paid, "the worker to apply the notification", timeout=30)
+    wait_until_payment_is(order, PaymentStatus.SUCCESS)

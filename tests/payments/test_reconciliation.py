@@ -280,13 +280,14 @@ def test_the_sweeper_waits_a_whole_delay_after_queueing_again(app):
     assert notification.last_attempt_at > notification.received_at
 
 
+def broker_down(*args):
+    raise ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+
 def test_a_notification_whose_task_could_not_be_queued_is_swept_at_the_next_run(app, monkeypatch):
     unqueued = stored(stale(), utcnow())  # fresh: the delay alone would leave it for SWEEP_DELAY_SECONDS
     fresh = stored(stale(), utcnow())
     processed = stored(stale(), utcnow(), attempts=1, state=NotificationState.PROCESSED)
-
-    def broker_down(*args):
-        raise ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
     monkeypatch.setattr(broker, "publish_each", broker_down)
     with pytest.raises(ConnectionError):
@@ -321,9 +322,6 @@ def test_with_nothing_waiting_in_the_broker_a_notification_never_started_is_queu
 
 def test_when_the_mark_cannot_be_written_either_the_broker_error_is_what_the_caller_sees(app, monkeypatch, caplog):
     notification = stored(stale(), utcnow())
-
-    def broker_down(*args):
-        raise ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
     def pool_exhausted():
         raise PoolTimeout("QueuePool limit of size 10 overflow 0 reached")
