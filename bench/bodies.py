@@ -9,7 +9,8 @@ import random
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from shop.emulator.notifications import Transaction, build_notification, jakarta_time
+from shop.emulator.notifications import Transaction, build_notification
+from shop.jakarta import to_midtrans
 
 from bench.seed import AMOUNT, midtrans_order_id
 
@@ -21,7 +22,7 @@ METHODS = ("bca_va", "bni_va", "bri_va", "permata_va", "echannel", "gopay", "qri
 def transaction(n: int, rng: random.Random) -> Transaction:
     started = datetime(2026, 11, 27, 8, tzinfo=timezone.utc) + timedelta(seconds=n)
     return Transaction(order_id=midtrans_order_id(n), transaction_id=f"bench-{n:08d}-{rng.getrandbits(32):08x}",
-                       gross_amount=AMOUNT, method=rng.choice(METHODS), transaction_time=jakarta_time(started))
+                       gross_amount=AMOUNT, method=rng.choice(METHODS), transaction_time=to_midtrans(started))
 
 
 def lifecycle(n: int, key: str, rng: random.Random) -> list[dict]:

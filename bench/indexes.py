@@ -21,7 +21,7 @@ def explain_hot_paths(database_url: str, numbers: list[int]) -> dict:
 
     from shop import create_app
     from shop.extensions import db
-    from shop.payments import services
+    from shop.payments import receiving
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url.replace("postgresql://", "postgresql+psycopg://", 1),
                       "REDIS_URL": "", "CELERY_BROKER_URL": "", "MIDTRANS_SERVER_KEY": SERVER_KEY,
@@ -37,7 +37,7 @@ def explain_hot_paths(database_url: str, numbers: list[int]) -> dict:
         event.listen(engine, "before_cursor_execute", listen)
         try:
             for n in numbers:
-                notification = services.record_notification(json.dumps(final_body(n, SERVER_KEY, rng)).encode())
+                notification = receiving.record_notification(json.dumps(final_body(n, SERVER_KEY, rng)).encode())
                 db.session.commit()
                 task.apply(args=[notification.id])
         finally:

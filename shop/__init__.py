@@ -18,6 +18,7 @@ def create_app(config: dict | None = None) -> Flask:
     configure_logging(app)
     register_extensions(app)
     register_blueprints(app)
+    register_push(app)
     register_tasks()
     register_cli(app)
     register_errorhandlers(app)
@@ -83,6 +84,13 @@ def register_blueprints(app: Flask) -> None:
         from shop.emulator import register_emulator
 
         register_emulator(app)
+
+
+def register_push(app: Flask) -> None:
+    # Every committed change of an order's status reaches its open pages (shop.signals).
+    from shop.orders.push import init_push
+
+    init_push(app)
 
 
 def register_tasks() -> None:

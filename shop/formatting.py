@@ -1,9 +1,7 @@
-"""How the templates show money, times and statuses (formatting only; no decisions)."""
-from datetime import datetime, timedelta, timezone
-
+"""How the templates show money and times (formatting only; no decisions)."""
 from flask import Flask
 
-JAKARTA = timezone(timedelta(hours=7), "WIB")
+from shop import jakarta
 
 
 def rupiah(amount: int | None) -> str:
@@ -14,13 +12,6 @@ def rupiah(amount: int | None) -> str:
     return f"{sign}Rp {abs(int(amount)):,}".replace(",", ".")
 
 
-def wib(moment: datetime | None) -> str:
-    """An aware timestamp shown in Jakarta time."""
-    if moment is None:
-        return "-"
-    return moment.astimezone(JAKARTA).strftime("%d-%m-%Y %H:%M WIB")
-
-
 def register(app: Flask) -> None:
     app.add_template_filter(rupiah, "rupiah")
-    app.add_template_filter(wib, "wib")
+    app.add_template_filter(jakarta.for_people, "wib")

@@ -8,7 +8,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from shop.accounts.models import User
 from shop.extensions import cache, db
-from shop.formatting import wib
+from shop.jakarta import for_people
 from shop.models import utcnow
 
 log = logging.getLogger(__name__)
@@ -39,7 +39,7 @@ class InvalidCredentials(AccountError):
 class AccountLocked(AccountError):
     def __init__(self, until: datetime):
         super().__init__(f"Akun dikunci sementara karena {MAX_FAILED_LOGINS} kali gagal masuk. "
-                         f"Coba lagi setelah {wib(until)}.")
+                         f"Coba lagi setelah {for_people(until)}.")
         self.until = until
 
 

@@ -13,16 +13,16 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import func, select, update
 
+from shop import jakarta
 from shop.accounts.models import User
 from shop.catalog.models import Product
 from shop.catalog.services import products_by_id
 from shop.extensions import db
-from shop.formatting import JAKARTA
 from shop.models import utcnow
+from shop.orders.lifecycle import release_stock
 from shop.orders.models import Order, OrderLine, OrderStatus
 from shop.payments import gateway
 from shop.payments.models import Payment, PaymentStatus
-from shop.payments.processing import release_stock
 from shop.payments.states import order_status_for
 
 log = logging.getLogger(__name__)
@@ -195,14 +195,9 @@ def snap_payload(order: Order, midtrans_order_id: str, started: datetime) -> dic
         "item_details": items,
         "customer_details": _customer_details(order),
         "callbacks": {"finish": f"{config['BASE_URL']}/orders/{order.id}"},
-        "expiry": {"start_time": snap_time(started), "unit": "minute",
+        "expiry": {"start_time": jakarta.to_snap(started), "unit": "minute",
                    "duration": config["PAYMENT_EXPIRY_MINUTES"]},
     }
-
-
-def snap_time(moment: datetime) -> str:
-    """Midtrans's "yyyy-MM-dd HH:mm:ss +0700" (Jakarta time)."""
-    return moment.astimezone(JAKARTA).strftime("%Y-%m-%d %H:%M:%S +0700")
 
 
 def _item_detail(line: OrderLine) -> dict:

@@ -5,7 +5,8 @@ stays locked while Midtrans is called; (2) open the Snap transaction and record 
 commit. If step 2 fails, one compensating transaction puts the stock back and removes the
 order and its lines, so nothing half-created is left behind. "Pay again" (`pay_again`) follows
 the same two steps for an order whose attempts all failed: its stock is held again, then a new
-attempt is opened; if that fails, the stock goes back.
+attempt is opened; if that fails, the stock goes back. A new attempt is announced after its
+commit like any change to the order (cached pages cleared, open pages told).
 """
 import logging
 from collections.abc import Callable
@@ -16,10 +17,11 @@ from shop.accounts.models import User
 from shop.checkout import services
 from shop.checkout.services import CheckoutError, Shipping
 from shop.extensions import db
+from shop.orders.lifecycle import release_stock
 from shop.orders.models import Order
+from shop.payments.announcing import OrderChange, announce_order_change
 from shop.payments.gateway import MidtransAuthError, MidtransError, MidtransRejected, MidtransUnavailable
 from shop.payments.models import Payment
-from shop.payments.processing import release_stock
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +48,12 @@ def checkout_and_pay(user: User, items: dict[int, int], shipping: Shipping) -> P
 
 def pay_again(order: Order) -> Payment:
     """Reopen a failed or expired order and open a new Snap attempt; on failure its stock goes back."""
+    before = order.status
     _committed(lambda: services.reopen_order(order.id))
-    return _open_attempt(order.id, undo=_close_again)
+    payment = _open_attempt(order.id, undo=_close_again)
+    announce_order_change(OrderChange.new_attempt(payment, before))
+    log.info("order=%s new payment attempt %s", payment.order_id, payment.midtrans_order_id)
+    return payment
 
 
 def _committed(step: Callable[[], Order]) -> Order:

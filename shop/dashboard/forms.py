@@ -4,7 +4,7 @@ from wtforms import BooleanField, DateField, IntegerField, SelectChoice, SelectF
 from wtforms.validators import Length, NumberRange, Optional, ValidationError
 
 from shop.orders.models import OrderStatus
-from shop.orders.services import OrderFilter
+from shop.dashboard.services import OrderFilter
 
 LAST_PAGE = 10_000
 

@@ -8,8 +8,10 @@ from markupsafe import Markup
 from shop.caching import DASHBOARD_DETAIL, DASHBOARD_LIST, cached_html
 from shop.dashboard.forms import OrderFilterForm
 from shop.extensions import db, login_manager
-from shop.orders import services
-from shop.payments import services as payment_services
+from shop.dashboard import services
+from shop.orders.services import get_order_for_admin, orders_stamp
+from shop.payments import reconciling
+from shop.payments.announcing import announce_order_change
 from shop.payments.gateway import MidtransError
 
 log = logging.getLogger(__name__)
@@ -45,7 +47,7 @@ def orders():
         return render_template("dashboard/orders.html", form=form, body=None), 400
     filters, page = form.to_filter(), form.page.data or 1
     if filters.is_empty and page == 1:  # the default view is the one cached
-        body = cached_html(DASHBOARD_LIST, services.orders_stamp(), lambda: _render_orders(filters, 1))
+        body = cached_html(DASHBOARD_LIST, orders_stamp(), lambda: _render_orders(filters, 1))
     else:
         body = Markup(_render_orders(filters, page))
     return render_template("dashboard/orders.html", form=form, body=body)
@@ -62,7 +64,7 @@ def _render_orders(filters, page: int) -> str:
 
 @bp.get("/pesanan/detail-pesanan/<int:order_id>")
 def order_detail(order_id: int):
-    order = services.get_order_for_admin(order_id)
+    order = get_order_for_admin(order_id)
     key = DASHBOARD_DETAIL.format(order_id=order.id)
     body = cached_html(key, services.order_detail_stamp(order), lambda: _render_detail(order))
     return render_template("dashboard/order_detail.html", order=order, body=body)
@@ -77,18 +79,18 @@ def _render_detail(order) -> str:
 @bp.post("/pesanan/detail-pesanan/<int:order_id>/cek-status/<int:payment_id>")
 def recheck(order_id: int, payment_id: int):
     """Ask Midtrans for the attempt's status now and apply the answer."""
-    order = services.get_order_for_admin(order_id)
+    order = get_order_for_admin(order_id)
     payment = services.attempt_of(order, payment_id)
-    return _run_payment_action(order, payment_services.recheck_payment, payment.id,
+    return _run_payment_action(order, reconciling.recheck_payment, payment.id,
                                f"Status {payment.midtrans_order_id} sudah dicek ulang ke Midtrans.")
 
 
 @bp.post("/pesanan/detail-pesanan/<int:order_id>/replay/<int:notification_id>")
 def replay(order_id: int, notification_id: int):
     """Apply a stored notification again (e.g. after a fix)."""
-    order = services.get_order_for_admin(order_id)
+    order = get_order_for_admin(order_id)
     notification = services.notification_of(order, notification_id)
-    return _run_payment_action(order, payment_services.replay_notification, notification.id,
+    return _run_payment_action(order, reconciling.replay_notification, notification.id,
                                f"Notifikasi #{notification.id} sudah diputar ulang.")
 
 
@@ -104,7 +106,7 @@ def _run_payment_action(order, action, target_id: int, done: str):
         return back
     log.info("dashboard %s(%s) for order %s by user %s: %s", action.__name__, target_id, order.id,
              current_user.id, check.describe())
-    payment_services.announce_order_change(check.change)
+    announce_order_change(check.change)
     flash(f"{done} Hasil: {check.describe()}", "success")
     return back
 

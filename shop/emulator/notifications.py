@@ -6,11 +6,11 @@ the extra fields per payment method, `fraud_status` present or absent as in the 
 """
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 
+from shop import jakarta
 from shop.payments.gateway import compute_signature
 
-WIB = timezone(timedelta(hours=7))
 MERCHANT_ID = "G000000000"
 NOTIFICATION_MESSAGE = "midtrans payment notification"
 
@@ -70,10 +70,6 @@ class Transaction:
     transaction_time: str
 
 
-def jakarta_time(moment: datetime | None = None) -> str:
-    """Format `moment` (default now) as Midtrans does: "YYYY-MM-DD HH:MM:SS" in WIB."""
-    return (moment or datetime.now(timezone.utc)).astimezone(WIB).strftime("%Y-%m-%d %H:%M:%S")
-
 
 def rupiah(amount: int) -> str:
     return f"{amount}.00"
@@ -108,7 +104,7 @@ def build_notification(txn: Transaction, status: str, server_key: str, at: datet
     if status in CARD_ONLY and txn.method != "credit_card":
         raise UnsupportedNotification(f"{status!r} happens only to card payments, not {txn.method}")
     transaction_status, status_code = STATUSES[status]
-    now = jakarta_time(at)
+    now = jakarta.to_midtrans(at)
     body = {
         "transaction_time": txn.transaction_time,
         "transaction_status": transaction_status,

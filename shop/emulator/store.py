@@ -12,7 +12,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from shop.emulator.notifications import Transaction, jakarta_time
+from shop.emulator.notifications import Transaction
+from shop.jakarta import to_midtrans
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS snap_tokens (
@@ -118,7 +119,7 @@ class EmulatorStore:
             conn.execute("UPDATE snap_tokens SET active = 0 WHERE order_id = ?", (token.order_id,))
             conn.execute("INSERT INTO snap_tokens VALUES (?, ?, ?, ?, ?, ?, 1, ?)",
                          (token.token, token.order_id, token.gross_amount, json.dumps(token.notify_urls),
-                          token.finish_url, _dump(token.enabled_payments), jakarta_time()))
+                          token.finish_url, _dump(token.enabled_payments), to_midtrans()))
 
     def find_token(self, token: str) -> SnapToken | None:
         with self.connect() as conn:
@@ -132,7 +133,7 @@ class EmulatorStore:
             if row is None or not row["active"] or _transaction_row(conn, row["order_id"]):
                 raise TokenUnusable(token)
             snap = _token(row)
-            txn = Transaction(snap.order_id, transaction_id, snap.gross_amount, method, jakarta_time())
+            txn = Transaction(snap.order_id, transaction_id, snap.gross_amount, method, to_midtrans())
             _insert_transaction(conn, txn, snap.notify_urls, snap.finish_url)
         return Record(txn, snap.notify_urls, snap.finish_url, None)
 
@@ -188,7 +189,7 @@ class EmulatorStore:
             conn.execute("INSERT INTO deliveries (order_id, transaction_status, url, attempt, answer, at) "
                          "VALUES (?, ?, ?, ?, ?, ?)",
                          (body.get("order_id"), body.get("transaction_status"), url, attempt, answer,
-                          jakarta_time()))
+                          to_midtrans()))
 
     def deliveries(self, order_id: str) -> list[dict]:
         with self.connect() as conn:
@@ -204,12 +205,12 @@ def _transaction_row(conn: sqlite3.Connection, ident: str) -> sqlite3.Row | None
 def _insert_transaction(conn: sqlite3.Connection, txn: Transaction, urls: list, finish_url: str | None) -> None:
     conn.execute("INSERT INTO transactions VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?)",
                  (txn.order_id, txn.transaction_id, txn.method, txn.gross_amount, txn.transaction_time,
-                  json.dumps(urls), finish_url, jakarta_time()))
+                  json.dumps(urls), finish_url, to_midtrans()))
 
 
 def _save_body(conn: sqlite3.Connection, body: dict) -> None:
     conn.execute("UPDATE transactions SET body = ?, updated_at = ? WHERE order_id = ?",
-                 (json.dumps(body), jakarta_time(), body["order_id"]))
+                 (json.dumps(body), to_midtrans(), body["order_id"]))
 
 
 def _status_of(row: sqlite3.Row) -> str | None:

@@ -6,6 +6,7 @@ the same story from the emulator.
 """
 import uuid
 
+from shop import jakarta
 from shop.emulator import notifications as shapes
 from shop.emulator.store import EmulatorStore
 from shop.payments.models import Payment
@@ -54,7 +55,7 @@ def _transaction(payment: Payment, method: str | None, store: EmulatorStore | No
         return record.txn
     txn = shapes.Transaction(payment.midtrans_order_id, payment.transaction_id or str(uuid.uuid4()),
                              payment.gross_amount, method or method_of(payment) or "bca_va",
-                             shapes.jakarta_time())
+                             jakarta.to_midtrans())
     if store is not None:
         store.ensure_transaction(txn, [notify_url])
     return txn

@@ -1,6 +1,4 @@
 """The shopper's order pages, the status they poll or stream, and "pay again"."""
-import logging
-
 from flask import (Blueprint, Response, abort, current_app, flash, jsonify, redirect,
                    render_template, request, stream_with_context, url_for)
 from flask_login import current_user, login_required
@@ -12,14 +10,10 @@ from shop.checkout.services import CheckoutError
 from shop.extensions import db
 from shop.orders import services
 from shop.orders.models import OrderStatus
-from shop.orders.push import init_push, status_events
-from shop.payments import services as payment_services
-from shop.payments.models import NotificationOutcome
-
-log = logging.getLogger(__name__)
+from shop.orders.push import status_events
+from shop.payments import instructions
 
 bp = Blueprint("orders", __name__)
-bp.record_once(lambda state: init_push(state.app))
 bp.add_app_template_global(CSRF_PLACEHOLDER, "csrf_placeholder")
 
 POLL_SECONDS = 10
@@ -60,8 +54,8 @@ def show(order_id: int):
     return private(render_template(
         "orders/show.html", order=order, poll_seconds=POLL_SECONDS,
         events_url=url_for(".events", order_id=order.id) if push_on else "",
-        instructions=services.payment_instructions(order),
-        can_pay_again=services.can_pay_again(order), final_statuses=_final_statuses()))
+        instructions=instructions.payment_instructions(order),
+        can_pay_again=instructions.can_pay_again(order), final_statuses=_final_statuses()))
 
 
 def _final_statuses() -> str:
@@ -118,7 +112,7 @@ def finish():
     midtrans_order_id = request.args.get("order_id", "")
     if not midtrans_order_id:
         return redirect(url_for(".index"))
-    order = services.get_order_by_midtrans_id(current_user, midtrans_order_id)
+    order = instructions.get_order_by_midtrans_id(current_user, midtrans_order_id)
     return redirect(url_for(".show", order_id=order.id))
 
 
@@ -127,25 +121,13 @@ def finish():
 def pay_again(order_id: int):
     """Start a new payment attempt (a new Midtrans order id) after a failed or expired one."""
     order = services.get_order_for(current_user, order_id)
-    if not services.can_pay_again(order):
+    back = redirect(url_for(".show", order_id=order.id), 303)
+    if not instructions.can_pay_again(order):
         flash("Pesanan ini tidak bisa dibayar ulang: pembayarannya tidak gagal atau kedaluwarsa.", "error")
-        return redirect(url_for(".show", order_id=order.id), 303)
-    payment = _start_attempt(order)
-    if payment is None:
-        return redirect(url_for(".show", order_id=order_id), 303)
-    return redirect(payment.redirect_url or url_for(".show", order_id=order.id), 303)
-
-
-def _start_attempt(order):
-    before = order.status
+        return back
     try:
         payment = checkout.pay_again(order)
     except CheckoutError as error:
         flash(str(error), "error")
-        return None
-    order = payment.order
-    # A new attempt changed the order's pages (and usually its status): announced like a notification.
-    payment_services.announce_order_change(payment_services.OrderChange(
-        NotificationOutcome.APPLIED, order.id, order.user_id, before, order.status, payment.status))
-    log.info("order %s: new payment attempt %s", payment.order_id, payment.midtrans_order_id)
-    return payment
+        return back
+    return redirect(payment.redirect_url or url_for(".show", order_id=order.id), 303)

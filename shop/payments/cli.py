@@ -17,7 +17,8 @@ from shop.emulator.sender import HEADERS
 from shop.emulator.store import EmulatorStore
 from shop.extensions import db
 from shop.orders.models import Order
-from shop.payments import gateway, reconciliation, services
+from shop.payments import gateway, reconciling
+from shop.payments.announcing import announce_order_change
 from shop.payments.models import Payment
 
 midtrans_cli = AppGroup("midtrans", help="Midtrans tools: trigger, sign, reconcile, replay.")
@@ -151,14 +152,14 @@ def _threads_for(requested: int | None, dry_run: bool) -> int:
 
 def _reconcile_targets(order_id: int | None, limit: int) -> tuple[list[int], list]:
     if order_id is None:
-        run = reconciliation.start_reconcile_run(limit)
+        run = reconciling.start_reconcile_run(limit)
         if run is None:
             raise click.ClickException("another reconciliation run is going on; try again in a moment")
         return run.payment_ids, run.orphans
     order = db.session.get(Order, order_id)
     if order is None:
         raise click.ClickException(f"no order has the id {order_id}")
-    orphans = [services.expire_orphaned_order(i) for i in reconciliation.orphaned_order_ids(1, order_id)]
+    orphans = [reconciling.expire_orphaned_order(i) for i in reconciling.orphaned_order_ids(1, order_id)]
     return [payment.id for payment in order.payments], [change for change in orphans if change]
 
 
@@ -168,10 +169,10 @@ def _save_claims(dry_run: bool, orphans: list) -> None:
         return
     db.session.commit()
     for change in orphans:
-        services.announce_order_change(change)
+        announce_order_change(change)
 
 
-def _check_payments(payment_ids: list[int], dry_run: bool, threads: int) -> list[services.PaymentCheck | None]:
+def _check_payments(payment_ids: list[int], dry_run: bool, threads: int) -> list[reconciling.PaymentCheck | None]:
     """Check every payment, `threads` at a time; print each one's line as it finishes (None: failed)."""
     if threads == 1:
         return [_report(payment_id, _checked(payment_id, dry_run)) for payment_id in payment_ids]
@@ -186,17 +187,17 @@ def _check_payments(payment_ids: list[int], dry_run: bool, threads: int) -> list
         pool.shutdown(cancel_futures=True)
 
 
-def _checked_in_context(app: Flask, payment_id: int) -> services.PaymentCheck | Exception:
+def _checked_in_context(app: Flask, payment_id: int) -> reconciling.PaymentCheck | Exception:
     """Check one payment in an app context, and so a database session, of its own."""
     with app.app_context():
         return _checked(payment_id, dry_run=False)
 
 
-def _checked(payment_id: int, dry_run: bool) -> services.PaymentCheck | Exception:
+def _checked(payment_id: int, dry_run: bool) -> reconciling.PaymentCheck | Exception:
     """Recheck one payment; commit and announce it, or keep it for the dry run's rollback."""
     try:
         with db.session.begin_nested() if dry_run else nullcontext():
-            check = services.recheck_payment(payment_id)
+            check = reconciling.recheck_payment(payment_id)
         if not dry_run:
             db.session.commit()
     except (gateway.MidtransError, SQLAlchemyError) as exc:
@@ -204,11 +205,11 @@ def _checked(payment_id: int, dry_run: bool) -> services.PaymentCheck | Exceptio
             db.session.rollback()
         return exc
     if not dry_run:
-        services.announce_order_change(check.change)
+        announce_order_change(check.change)
     return check
 
 
-def _report(payment_id: int, result: services.PaymentCheck | Exception) -> services.PaymentCheck | None:
+def _report(payment_id: int, result: reconciling.PaymentCheck | Exception) -> reconciling.PaymentCheck | None:
     """Print one payment's line (a failure's on stderr); None for a failure."""
     if isinstance(result, Exception):
         click.echo(f"payment {payment_id}: not checked: {type(result).__name__}: {result}", err=True)
@@ -225,12 +226,12 @@ def replay(notification_id: int):
     Recorded in the payment's history as a REPLAY; the original row stays as it was.
     """
     try:
-        check = services.replay_notification(notification_id)
+        check = reconciling.replay_notification(notification_id)
         db.session.commit()
-    except services.NotificationNotFound as exc:
+    except reconciling.NotificationNotFound as exc:
         raise click.ClickException(str(exc)) from exc
     except gateway.MidtransError as exc:
         db.session.rollback()
         raise click.ClickException(f"Midtrans could not confirm it: {type(exc).__name__}: {exc}") from exc
-    services.announce_order_change(check.change)
+    announce_order_change(check.change)
     click.echo(f"notification {notification_id} replayed as notification {check.notification_id}: {check.describe()}")

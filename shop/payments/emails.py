@@ -1,25 +1,17 @@
-"""E-mails about payments. Sent only after the commit that made them true, by a task of their own."""
+"""E-mails about payments. Sent only after the commit that made them true, by a task of their own
+(queued by shop.payments.queueing)."""
 import logging
 
 from flask import current_app
 from flask_mail import Message
 from sqlalchemy.orm import joinedload, selectinload
 
-from shop import broker
 from shop.accounts.models import InboxMessage
 from shop.extensions import db, mail
 from shop.models import utcnow
 from shop.orders.models import Order
 
 log = logging.getLogger(__name__)
-
-PAYMENT_EMAIL_TASK = "payments.send_payment_email"  # shop.payments.tasks.send_payment_email
-
-
-def queue_payment_email(message_id: int) -> None:
-    """Queue the e-mail that goes with the shopper's inbox message about a payment (after the commit)."""
-    broker.publish(current_app.extensions["celery"], PAYMENT_EMAIL_TASK, message_id)
-
 
 def email_payment_once(message_id: int) -> bool:
     """E-mail the payment an inbox message tells of, unless it was e-mailed already (flushes).

@@ -16,7 +16,7 @@ first, so each request learns its own row's id); elsewhere (SQLite, which takes 
 time anyway) every batch is one row. A batch the database refuses is tried again row by row, so
 one bad row never fails the others; a database that cannot be reached fails the whole batch.
 The queueing happens after the commit; when it fails the rows stay RECEIVED, marked for the
-sweeper's next run (tasks.enqueue_notifications).
+sweeper's next run (shop.payments.queueing).
 """
 import json
 import logging
@@ -30,6 +30,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from shop import extensions
 from shop.payments.models import Notification, NotificationSource, NotificationState
+from shop.payments import queueing
 
 log = logging.getLogger(__name__)
 
@@ -162,9 +163,8 @@ def intake_for(app: Flask) -> Intake:
 
 
 def queue_rows(notification_ids: list[int]) -> None:
-    from shop.payments import tasks  # tasks import services, which import this module
-
-    tasks.enqueue_notifications(notification_ids)
+    """Queue the batch's tasks (looked up at each call: tests put a stand-in broker there)."""
+    queueing.enqueue_notifications(notification_ids)
 
 
 def store_rows(rows: list[dict]) -> list[int | None]:

@@ -1,4 +1,4 @@
-"""The one transition table for payments, and how an order's status follows from its payments.
+"""The one transition table for payments, and what each payment status means for its order.
 
 Midtrans delivers notifications late, twice and out of order, so a payment only moves forward
 through its life (`RANK`); the moves Midtrans documents as going back (a settlement reversed
@@ -9,6 +9,7 @@ listed in `BACKWARD_MOVES`. A move that is neither forward nor documented is ref
 import re
 from dataclasses import dataclass
 
+from shop.orders import lifecycle
 from shop.orders.models import OrderStatus
 from shop.payments.models import PaymentStatus as P
 
@@ -178,44 +179,19 @@ def parse_rupiah(value) -> int | None:
     return int(match.group(1)) if match else None
 
 
-# --- orders -------------------------------------------------------------------------------
+# --- what an attempt means for its order (the order's own rule: shop.orders.lifecycle) ------
 
-_ORDER_FOR_PAID = (
-    (P.SUCCESS, OrderStatus.SUCCESS),
-    (P.PARTIALLY_REFUNDED, OrderStatus.PARTIALLY_REFUNDED),
-    (P.PARTIALLY_CHARGEBACK, OrderStatus.CHARGEBACK),
-    (P.CHARGEBACK, OrderStatus.CHARGEBACK),
-    (P.REFUNDED, OrderStatus.REFUNDED),
-)
-_ORDER_FOR_FAILED = {
+ORDER_MEANING = {
+    P.CREATED: OrderStatus.PENDING, P.PENDING: OrderStatus.PENDING, P.AUTHORIZED: OrderStatus.PENDING,
+    P.CHALLENGE: OrderStatus.REVIEW, P.SUCCESS: OrderStatus.SUCCESS,
+    P.PARTIALLY_REFUNDED: OrderStatus.PARTIALLY_REFUNDED, P.REFUNDED: OrderStatus.REFUNDED,
+    P.PARTIALLY_CHARGEBACK: OrderStatus.CHARGEBACK, P.CHARGEBACK: OrderStatus.CHARGEBACK,
     P.DENIED: OrderStatus.FAILED, P.FAILED: OrderStatus.FAILED,
     P.CANCELLED: OrderStatus.CANCELLED, P.EXPIRED: OrderStatus.EXPIRED,
 }
 
 
-def order_status_without_payment(current: OrderStatus) -> OrderStatus:
-    """An order left PENDING by a checkout that never opened a payment (it crashed) expires."""
-    if current is not OrderStatus.PENDING:
-        raise IllegalTransition(f"order {current.value} cannot expire for want of a payment")
-    return OrderStatus.EXPIRED
-
-
 def order_status_for(order) -> OrderStatus:
-    """Derive an order's status from all its payment attempts.
-
-    A paid attempt wins; then a challenged one (review); then any attempt still open keeps the
-    order pending, so a failed attempt never fails an order another attempt may still pay.
-    Only when every attempt failed does the latest attempt's failure become the order's.
-    """
-    statuses = [payment.status for payment in order.payments]
-    if not statuses:
-        return order.status
-    for payment_status, order_status in _ORDER_FOR_PAID:
-        if payment_status in statuses:
-            return order_status
-    if P.CHALLENGE in statuses:
-        return OrderStatus.REVIEW
-    if any(status in OPEN for status in statuses):
-        return OrderStatus.PENDING
-    latest = max(order.payments, key=lambda payment: payment.attempt)
-    return _ORDER_FOR_FAILED[latest.status]
+    """The status `order` should have given all its payment attempts."""
+    return lifecycle.status_from_attempts(
+        order.status, [(payment.attempt, ORDER_MEANING[payment.status]) for payment in order.payments])

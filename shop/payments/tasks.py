@@ -1,4 +1,4 @@
-"""Celery tasks of the payments feature: notifications, payment e-mails, reconciliation and the sweeper.
+"""Celery tasks of the payments feature: they take ids, call the services, commit, then queue and announce.
 
 Beat only enqueues the two periodic tasks; they run on a worker, claim their work under a run
 lock, commit, and then fan out one task per payment or notification.
@@ -13,8 +13,8 @@ from sqlalchemy.exc import DBAPIError
 
 from shop import broker
 from shop.extensions import db
-from shop.payments import emails, gateway, processing, reconciliation, services
-from shop.payments.models import Notification, NotificationState
+from shop.payments import applying, emails, gateway, queueing, reconciling, sweeping
+from shop.payments.announcing import OrderChange, announce_order_change
 
 log = logging.getLogger(__name__)
 
@@ -25,63 +25,46 @@ RETRY_CAP_SECONDS = 600
 TRANSIENT = (gateway.MidtransUnavailable, gateway.MidtransNotFound, DBAPIError)
 
 
-def enqueue_notifications(notification_ids: list[int]) -> None:
-    """Queue the processing of stored notifications, in this order, with one LPUSH (after the commit).
-
-    When the broker fails, the rows are marked for the sweeper's next run, and the error is raised.
-    """
-    try:
-        broker.publish_each(current_app.extensions["celery"], process_notification.name,
-                            [(notification_id,) for notification_id in notification_ids])
-    except Exception as error:
-        reconciliation.mark_unqueued(notification_ids, f"{type(error).__name__}: {error}")
-        raise
-
-
-def own_task(name: str):
-    # Through this app's own Celery app: another app built in the same process (tests, CLI)
-    # may have become Celery's default.
-    return current_app.extensions["celery"].tasks[name]
-
-
-@shared_task(name="payments.process_notification", bind=True, acks_late=True, max_retries=MAX_RETRIES,
+@shared_task(name=queueing.PROCESS_NOTIFICATION, bind=True, acks_late=True, max_retries=MAX_RETRIES,
              ignore_result=True)
 def process_notification(self, notification_id: int) -> str | None:
     """Apply one stored Midtrans notification; running it twice changes nothing more."""
     started = time.monotonic()
     try:
-        attempt = count_attempt(notification_id)
-        change = apply_notification(attempt) if attempt else None
+        attempt = sweeping.claim_attempt(notification_id)
+        db.session.commit()  # a notification given up on past the bound (nothing otherwise)
+        change = _confirm_and_apply(attempt) if attempt else None
     except TRANSIENT as exc:
         db.session.rollback()
         final = self.request.retries >= self.max_retries
-        note_failure(notification_id, exc, final=final)
+        _record_failure(notification_id, exc, final=final)
         if final:
             return None
         raise self.retry(exc=exc, countdown=retry_delay(self.request.retries))
     except Exception as exc:  # noqa: BLE001 -- a bug: keep the evidence, leave it to an admin
         db.session.rollback()
         log.exception("notification=%s failed with an unexpected error", notification_id)
-        note_failure(notification_id, exc, final=True)
+        _record_failure(notification_id, exc, final=True)
         return None
-    services.announce_order_change(change)
+    announce_order_change(change)
     _log_outcome(notification_id, attempt, change, started)
     return change.outcome.value if change and change.outcome else None
 
 
-def count_attempt(notification_id: int) -> reconciliation.Attempt | None:
-    """Count this start in the database, committed before any work; None: nothing to process."""
-    attempt = reconciliation.count_attempt(notification_id)
-    db.session.commit()  # a notification given up on past the bound (nothing otherwise)
-    return attempt
-
-
-def apply_notification(attempt: reconciliation.Attempt) -> services.OrderChange:
-    """Confirm the notification with Midtrans when configured, apply it and commit."""
-    status, verified = services.midtrans_truth(attempt)
-    change = processing.apply_status(attempt.payment_id, status, attempt.id, verified=verified)
+def _confirm_and_apply(attempt: sweeping.Attempt) -> OrderChange:
+    status, verified = applying.midtrans_truth(attempt)
+    change = applying.apply_status(attempt.payment_id, status, attempt.id, verified=verified)
     db.session.commit()
     return change
+
+
+def _record_failure(notification_id: int, exc: Exception, final: bool) -> None:
+    try:
+        sweeping.record_failure(notification_id, exc, final)
+        db.session.commit()
+    except DBAPIError:
+        db.session.rollback()
+        log.warning("notification=%s could not record the failure: database unavailable", notification_id)
 
 
 def retry_delay(retries: int) -> float:
@@ -90,24 +73,8 @@ def retry_delay(retries: int) -> float:
     return random.uniform(ceiling / 2, ceiling)
 
 
-def note_failure(notification_id: int, exc: Exception, final: bool) -> None:
-    """Count a failed attempt; after the last one the notification waits for an admin."""
-    level = logging.ERROR if final else logging.WARNING
-    log.log(level, "notification=%s attempt failed (%s: %s)%s", notification_id, type(exc).__name__,
-            str(exc)[:200], "; giving up, state FAILED" if final else "; will retry")
-    try:
-        notification = db.session.get(Notification, notification_id)
-        if notification is not None and notification.state is not NotificationState.PROCESSED:
-            notification.error = f"{type(exc).__name__}: {exc}"[:500]
-            notification.state = NotificationState.FAILED if final else notification.state
-            db.session.commit()
-    except DBAPIError:
-        db.session.rollback()
-        log.warning("notification=%s could not record the failure: database unavailable", notification_id)
-
-
-def _log_outcome(notification_id: int, attempt: reconciliation.Attempt | None,
-                 change: services.OrderChange | None, started: float) -> None:
+def _log_outcome(notification_id: int, attempt: sweeping.Attempt | None, change: OrderChange | None,
+                 started: float) -> None:
     took = (time.monotonic() - started) * 1000
     if change is None or change.outcome is None:
         log.info("notification=%s outcome=SKIPPED (already processed or missing) took_ms=%.1f",
@@ -120,7 +87,7 @@ def _log_outcome(notification_id: int, attempt: reconciliation.Attempt | None,
 
 
 # OSError: smtplib's errors are OSErrors, like a refused or dropped connection to the mail server.
-@shared_task(name=emails.PAYMENT_EMAIL_TASK, acks_late=True, ignore_result=True,
+@shared_task(name=queueing.SEND_PAYMENT_EMAIL, acks_late=True, ignore_result=True,
              autoretry_for=(OSError, DBAPIError), max_retries=MAX_RETRIES, retry_backoff=RETRY_BASE_SECONDS,
              retry_backoff_max=RETRY_CAP_SECONDS, retry_jitter=True)
 def send_payment_email(message_id: int) -> bool:
@@ -135,13 +102,15 @@ def send_payment_email(message_id: int) -> bool:
 @shared_task(name="payments.reconcile_pending_payments", ignore_result=True)
 def reconcile_pending_payments() -> int | None:
     """Claim the stale payments under the run lock, expire orphaned orders, queue one check each."""
-    run = reconciliation.start_reconcile_run(current_app.config["RECONCILE_BATCH_SIZE"])
+    run = reconciling.start_reconcile_run(current_app.config["RECONCILE_BATCH_SIZE"])
     db.session.commit()
     if run is None:
         return None
     for change in run.orphans:
-        services.announce_order_change(change)
-    check = own_task(reconcile_payment.name)
+        announce_order_change(change)
+    # Through this app's own Celery app: another app built in the same process (tests, CLI)
+    # may have become Celery's default.
+    check = current_app.extensions["celery"].tasks[reconcile_payment.name]
     for payment_id in run.payment_ids:
         check.delay(payment_id)
     log.info("reconcile run queued=%d orphaned_orders_expired=%d", len(run.payment_ids), len(run.orphans))
@@ -152,14 +121,14 @@ def reconcile_pending_payments() -> int | None:
 def reconcile_payment(payment_id: int) -> str | None:
     """Ask Midtrans about one payment and apply the answer; on trouble the next run asks again."""
     try:
-        check = services.recheck_payment(payment_id)
+        check = reconciling.recheck_payment(payment_id)
         db.session.commit()
-    except (gateway.MidtransError, DBAPIError, services.PaymentNotFound) as exc:
+    except (gateway.MidtransError, DBAPIError, reconciling.PaymentNotFound) as exc:
         db.session.rollback()
         log.warning("payment=%s reconciliation failed (%s: %s); a later run asks again", payment_id,
                     type(exc).__name__, str(exc)[:200])
         return None
-    services.announce_order_change(check.change)
+    announce_order_change(check.change)
     log.info("reconciled %s", check.describe())
     return check.result
 
@@ -169,13 +138,13 @@ def sweep_notifications() -> int | None:
     """Queue again the stored notifications no worker finished (giving up on those past the bound)
     and the payment e-mails that never went out."""
     idle = broker.waiting(current_app.extensions["celery"]) == 0  # None (unknown) is not idle
-    sweep = reconciliation.sweep_stranded_notifications(current_app.config["SWEEP_BATCH_SIZE"], broker_idle=idle)
+    sweep = sweeping.sweep_stranded_notifications(current_app.config["SWEEP_BATCH_SIZE"], broker_idle=idle)
     db.session.commit()
     if sweep is None:
         return None
-    enqueue_notifications(sweep.queued)
+    queueing.enqueue_notifications(sweep.queued)
     for message_id in sweep.emails:
-        emails.queue_payment_email(message_id)
+        queueing.queue_payment_email(message_id)
     if sweep.queued or sweep.failed or sweep.emails:
         log.info("sweep queued=%s failed=%s emails=%s", sweep.queued[:20], sweep.failed[:20], sweep.emails[:20])
     return len(sweep.queued)

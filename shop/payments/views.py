@@ -12,7 +12,7 @@ import logging
 from flask import Blueprint, abort, current_app, jsonify, request
 
 from shop.extensions import csrf
-from shop.payments import services
+from shop.payments import receiving
 from shop.payments.gateway import NOTIFICATION_PATH
 
 bp = Blueprint("payments", __name__)
@@ -34,10 +34,10 @@ def midtrans_notification():
     if len(body) >= NOTIFICATION_MAX_BYTES:
         abort(413)  # a chunked body (no Content-Length) is cut at the limit by werkzeug, not refused
     try:
-        services.record_notification(body, queue=True)  # committed, then queued
-    except services.DashboardTestNotification as test:
+        receiving.record_notification(body, queue=True)  # committed, then queued
+    except receiving.DashboardTestNotification as test:
         return _dashboard_test(test)
-    except services.NotificationError as error:
+    except receiving.NotificationError as error:
         return _refuse(error)
     except Exception:  # noqa: BLE001 -- nothing is stored: 503 makes Midtrans retry 4 times
         log.exception("midtrans notification not stored; answered 503")
@@ -58,12 +58,12 @@ def source_allowed(address: str | None) -> bool:
     return any(ip in network for network in networks)
 
 
-def _dashboard_test(test: services.DashboardTestNotification):
+def _dashboard_test(test: receiving.DashboardTestNotification):
     log.info("midtrans dashboard test notification order_id=%r signature_valid=%s; nothing changed",
              test.order_id, test.signature_valid)
     return jsonify(status="test notification received"), 200
 
 
-def _refuse(error: services.NotificationError):
+def _refuse(error: receiving.NotificationError):
     log.warning("midtrans notification refused: %s (%s) from %s", error.code, error, request.remote_addr)
     return jsonify(error=error.code, message=str(error)), error.http_status

@@ -80,10 +80,6 @@ def test_midtrans_order_ids_are_valid_and_never_repeat():
     assert all(re.fullmatch(r"TK-123456789-1-[0-9a-f]{8}", value) for value in ids)
 
 
-def test_snap_time_is_jakarta_time():
-    assert services.snap_time(datetime(2026, 11, 27, 17, 30, 5, tzinfo=timezone.utc)) == "2026-11-28 00:30:05 +0700"
-
-
 def test_payload_names_are_cut_to_fifty_characters_and_sum_to_gross():
     product = ProductFactory(name="Kain Tenun Ikat Sumba | Motif Kuda, Pewarna Alami, Ukuran Besar", price=33333)
     order = services.place_order(UserFactory(), {product.id: 3}, SHIPPING)

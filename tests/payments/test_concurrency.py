@@ -10,7 +10,7 @@ from shop.catalog.models import Product
 from shop.extensions import db, mail
 from shop.models import utcnow
 from shop.orders.models import Order, OrderStatus
-from shop.payments import processing, services
+from shop.payments import applying, receiving
 from shop.payments.models import Notification, NotificationOutcome as Out, Payment, PaymentStatus
 from tests.payments.helpers import committed_payment, for_payment, wait_until
 
@@ -18,7 +18,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.integration]
 
 
 def store_twice(body: dict) -> list[int]:
-    ids = [services.record_notification(json.dumps(body).encode()).id for _ in range(2)]
+    ids = [receiving.record_notification(json.dumps(body).encode()).id for _ in range(2)]
     db.session.commit()
     return ids
 
@@ -35,7 +35,7 @@ def test_two_workers_on_the_same_order_take_turns(app, clean_db, monkeypatch, sa
     order_id, product_id = payment.order_id, payment.order.lines[0].product_id
     first, second = store_twice(for_payment(payment, sample_name))
     holding, release = threading.Event(), threading.Event()
-    decide = processing._decide
+    decide = applying._decide
 
     def slow_decide(*args, **kwargs):
         # The first worker stops while it holds the locks, until the second is seen waiting.
@@ -44,7 +44,7 @@ def test_two_workers_on_the_same_order_take_turns(app, clean_db, monkeypatch, sa
             assert release.wait(10)
         return decide(*args, **kwargs)
 
-    monkeypatch.setattr(processing, "_decide", slow_decide)
+    monkeypatch.setattr(applying, "_decide", slow_decide)
     task = app.extensions["celery"].tasks["payments.process_notification"]
     workers = [threading.Thread(target=task.apply, kwargs={"args": [nid]}, name=f"worker-{n}")
                for n, nid in ((1, first), (2, second))]

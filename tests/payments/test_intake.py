@@ -10,7 +10,7 @@ from sqlalchemy.exc import OperationalError
 from shop.extensions import db
 from shop.models import utcnow
 from shop.payments import intake as intake_module
-from shop.payments import services, tasks
+from shop.payments import queueing, receiving
 from shop.payments.intake import Intake, NotStored, intake_for, store_rows
 from shop.payments.models import Notification, NotificationState
 from tests.payments.helpers import committed_payment, for_payment, post, wait_until
@@ -225,7 +225,7 @@ def test_not_stored_is_what_an_unfinished_slot_answers():
 
 def row_for(body: dict) -> dict:
     return {"body": json.dumps(body), "received_at": utcnow(), "order_id": body["order_id"],
-            **services.summary_columns(body)}
+            **receiving.summary_columns(body)}
 
 
 def test_each_row_gets_its_own_id_in_the_order_given_and_unknown_payments_none():
@@ -274,7 +274,7 @@ def test_concurrent_webhook_requests_share_one_statement_and_each_is_queued_once
         return store_rows(rows)
 
     queued = []
-    monkeypatch.setattr(tasks, "enqueue_notifications", queued.extend)
+    monkeypatch.setattr(queueing, "enqueue_notifications", queued.extend)
     intake = Intake(held_store, intake_module.queue_rows)
     monkeypatch.setitem(app.extensions, "notification_intake", intake)
     statuses = [None] * 6

@@ -10,7 +10,7 @@ from shop import create_app
 from shop.config import TEST_SETTINGS
 from shop.extensions import db, mail
 from shop.orders.models import OrderStatus
-from shop.payments import tasks, views
+from shop.payments import queueing, views
 from shop.payments.gateway import sign
 from shop.payments.models import Notification, NotificationOutcome, NotificationState, PaymentStatus
 from tests.payments.helpers import TEST_KEY, URL, committed_payment, for_payment, post, sample, signed
@@ -28,7 +28,7 @@ def queued(monkeypatch):
     def enqueue(notification_ids):
         events.extend((id_, db.session.get(Notification, id_) is not None) for id_ in notification_ids)
 
-    monkeypatch.setattr(tasks, "enqueue_notifications", enqueue)
+    monkeypatch.setattr(queueing, "enqueue_notifications", enqueue)
     return events
 
 
@@ -56,7 +56,7 @@ def test_the_row_is_committed_before_the_task_is_queued(app, clean_db, monkeypat
         with db.engine.connect() as other:  # a connection of its own: sees committed rows only
             seen.extend(other.scalars(select(Notification.state).where(Notification.id.in_(notification_ids))))
 
-    monkeypatch.setattr(tasks, "enqueue_notifications", enqueue)
+    monkeypatch.setattr(queueing, "enqueue_notifications", enqueue)
     assert post(app.test_client(), for_payment(payment)).status_code == 200
     assert seen == [NotificationState.RECEIVED]
 
@@ -165,7 +165,7 @@ def test_enqueue_failure_still_answers_200_and_leaves_the_row_for_the_sweeper(cl
     def broker_down(notification_ids):
         raise BrokerDown("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
-    monkeypatch.setattr(tasks, "enqueue_notifications", broker_down)
+    monkeypatch.setattr(queueing, "enqueue_notifications", broker_down)
     assert post(client, for_payment(payment)).status_code == 200
     assert db.session.scalars(select(Notification)).one().state is NotificationState.RECEIVED
 

@@ -8,7 +8,7 @@ import pytest
 from shop.accounts.models import InboxMessage
 from shop.extensions import db, mail
 from shop.models import utcnow
-from shop.payments import reconciliation, services, tasks
+from shop.payments import announcing, receiving, sweeping, tasks
 from tests.payments.helpers import for_payment, run_now
 
 
@@ -16,14 +16,14 @@ from tests.payments.helpers import for_payment, run_now
 def queued(monkeypatch):
     """The inbox message ids the notification task queued an e-mail for (the e-mail task not run)."""
     ids = []
-    monkeypatch.setattr(services, "queue_payment_email", ids.append)
+    monkeypatch.setattr(announcing, "queue_payment_email", ids.append)
     return ids
 
 
 @pytest.fixture
 def paid_message(process, payment, queued) -> InboxMessage:
     """The inbox message of a payment the notification task has just applied."""
-    stored = services.record_notification(json.dumps(for_payment(payment)).encode())
+    stored = receiving.record_notification(json.dumps(for_payment(payment)).encode())
     db.session.commit()
     process(stored.id)
     assert len(queued) == 1
@@ -81,7 +81,7 @@ def test_the_e_mail_task_gives_up_after_its_retries(send_email, paid_message, sm
 
 def test_a_duplicate_queues_no_second_e_mail(process, payment, queued):
     for _ in range(2):
-        stored = services.record_notification(json.dumps(for_payment(payment)).encode())
+        stored = receiving.record_notification(json.dumps(for_payment(payment)).encode())
         db.session.commit()
         process(stored.id)
     assert len(queued) == 1
@@ -111,20 +111,20 @@ def test_the_sweeper_queues_an_unsent_e_mail_again_and_it_is_sent_once(app, paid
 def test_the_sweeper_leaves_fresh_sent_and_day_old_e_mails_alone(app, paid_message):
     delay = app.config["SWEEP_DELAY_SECONDS"]
     aged(paid_message, seconds=delay - 60)  # its task may still be on its way
-    assert reconciliation.sweep_stranded_notifications(limit=10).emails == []
+    assert sweeping.sweep_stranded_notifications(limit=10).emails == []
     aged(paid_message, days=1, seconds=1)  # given up on after a day
-    assert reconciliation.sweep_stranded_notifications(limit=10).emails == []
+    assert sweeping.sweep_stranded_notifications(limit=10).emails == []
     aged(paid_message, seconds=delay + 5)
     paid_message.emailed_at = utcnow()
     db.session.commit()
-    assert reconciliation.sweep_stranded_notifications(limit=10).emails == []
+    assert sweeping.sweep_stranded_notifications(limit=10).emails == []
 
 
 def test_the_sweeper_queues_a_stuck_e_mail_at_most_once_an_hour(app, paid_message):
     aged(paid_message, seconds=app.config["SWEEP_DELAY_SECONDS"] + 5)
-    first = reconciliation.sweep_stranded_notifications(limit=10).emails
-    second = reconciliation.sweep_stranded_notifications(limit=10).emails
-    paid_message.email_queued_at = utcnow() - reconciliation.EMAIL_REQUEUE_EVERY - timedelta(seconds=1)
+    first = sweeping.sweep_stranded_notifications(limit=10).emails
+    second = sweeping.sweep_stranded_notifications(limit=10).emails
+    paid_message.email_queued_at = utcnow() - sweeping.EMAIL_REQUEUE_EVERY - timedelta(seconds=1)
     db.session.commit()
-    third = reconciliation.sweep_stranded_notifications(limit=10).emails
+    third = sweeping.sweep_stranded_notifications(limit=10).emails
     assert (first, second, third) == ([paid_message.id], [], [paid_message.id])

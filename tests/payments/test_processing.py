@@ -11,7 +11,7 @@ from shop.accounts.models import InboxMessage
 from shop.caching import order_page_keys
 from shop.extensions import cache, db, mail
 from shop.orders.models import OrderStatus
-from shop.payments import processing, reconciliation, services, tasks
+from shop.payments import announcing, applying, receiving, sweeping, tasks
 from shop.payments.models import (Notification, NotificationOutcome as Out, NotificationSource, NotificationState,
                                   PaymentStatus as P)
 from shop.signals import order_status_changed
@@ -30,7 +30,7 @@ def deliver(process):
     """Store a signed body as the webhook would, commit, and run the task on it."""
 
     def run(body: dict) -> Notification:
-        notification = services.record_notification(json.dumps(body).encode())
+        notification = receiving.record_notification(json.dumps(body).encode())
         db.session.commit()
         process(notification.id)
         return db.session.get(Notification, notification.id)
@@ -263,8 +263,8 @@ def statements():
 
 def test_applying_a_payment_takes_eight_statements(process, payment, statements, monkeypatch):
     # The count is part of the contract: a lazy load or a re-read added to the hot path fails here.
-    monkeypatch.setattr(services, "queue_payment_email", lambda message_id: None)  # its own task
-    stored = services.record_notification(json.dumps(settlement(payment)).encode())
+    monkeypatch.setattr(announcing, "queue_payment_email", lambda message_id: None)  # its own task
+    stored = receiving.record_notification(json.dumps(settlement(payment)).encode())
     db.session.commit()
     with statements as seen:
         assert process(stored.id) == "APPLIED"
@@ -276,8 +276,8 @@ def test_applying_a_payment_takes_eight_statements(process, payment, statements,
 
 
 def test_a_duplicate_takes_four_statements(process, payment, statements):
-    first = services.record_notification(json.dumps(settlement(payment)).encode())
-    again = services.record_notification(json.dumps(settlement(payment)).encode())
+    first = receiving.record_notification(json.dumps(settlement(payment)).encode())
+    again = receiving.record_notification(json.dumps(settlement(payment)).encode())
     db.session.commit()
     process(first.id)
     with statements as seen:
@@ -286,12 +286,12 @@ def test_a_duplicate_takes_four_statements(process, payment, statements):
 
 
 def test_a_notification_another_worker_processed_meanwhile_changes_nothing(payment):
-    stored = services.record_notification(json.dumps(settlement(payment)).encode())
-    attempt = reconciliation.count_attempt(stored.id)
+    stored = receiving.record_notification(json.dumps(settlement(payment)).encode())
+    attempt = sweeping.claim_attempt(stored.id)
     # Another run of the task applied it between this run's count and its locks.
     db.session.execute(update(Notification).where(Notification.id == stored.id)
                        .values(state=NotificationState.PROCESSED, outcome=Out.STALE))
-    change = processing.apply_status(attempt.payment_id, json.loads(attempt.body), attempt.id, verified=False)
+    change = applying.apply_status(attempt.payment_id, json.loads(attempt.body), attempt.id, verified=False)
     assert change.outcome is None and not change.pages_changed and change.message_id is None
     assert payment.status is P.CREATED and db.session.get(Notification, stored.id).outcome is Out.STALE
 
@@ -346,8 +346,8 @@ def test_midtrans_unavailable_is_retried_then_left_for_an_admin(deliver, payment
 def test_reconciliation_applies_a_get_status_answer(payment):
     status = {**settlement(payment), "status_message": "Success, transaction is found"}
     notification = Notification(payment=payment, source=NotificationSource.RECONCILE, body=json.dumps(status),
-                                **services.summary_columns(status))
+                                **receiving.summary_columns(status))
     db.session.add(notification)
-    change = processing.apply_midtrans_status(payment, status, notification)
+    change = applying.apply_midtrans_status(payment, status, notification)
     assert change.outcome is Out.APPLIED and change.order_changed and change.after is OrderStatus.SUCCESS
     assert notification.state.value == "PROCESSED"

@@ -10,7 +10,7 @@ from shop import broker, extensions
 from shop.extensions import db
 from shop.models import utcnow
 from shop.orders.models import Order, OrderStatus
-from shop.payments import reconciliation, services, tasks
+from shop.payments import queueing, receiving, reconciling, run_lock, sweeping
 from shop.payments.models import (Notification, NotificationOutcome, NotificationSource, NotificationState,
                                   Payment, PaymentStatus)
 from shop.orders.models import OrderLine
@@ -64,7 +64,7 @@ def test_recheck_applies_midtrans_status_like_a_notification_and_records_it(midt
     payment = stale()
     settles(midtrans, payment)
 
-    check = services.recheck_payment(payment.id)
+    check = reconciling.recheck_payment(payment.id)
 
     assert (check.before, check.after, check.result) == (PaymentStatus.PENDING, PaymentStatus.SUCCESS, "APPLIED")
     assert payment.order.status is OrderStatus.SUCCESS and payment.last_checked_at is not None
@@ -76,7 +76,7 @@ def test_recheck_applies_midtrans_status_like_a_notification_and_records_it(midt
                                 f"order {payment.order_id} PENDING -> SUCCESS [APPLIED]")
     assert status_calls(midtrans) == [f"/v2/{payment.midtrans_order_id}/status"]
 
-    again = services.recheck_payment(payment.id)
+    again = reconciling.recheck_payment(payment.id)
     assert again.result == "DUPLICATE" and not again.change.order_changed
     assert [n.outcome for n in history(payment)] == [NotificationOutcome.APPLIED, NotificationOutcome.DUPLICATE]
 
@@ -84,9 +84,9 @@ def test_recheck_applies_midtrans_status_like_a_notification_and_records_it(midt
 def test_unknown_to_midtrans_stays_open_until_the_snap_expiry_and_grace_passed(app, midtrans):
     payment = stale(PaymentStatus.CREATED, expires_at=ago(minutes=app.config["RECONCILE_EXPIRY_GRACE_MINUTES"] - 1))
 
-    check = services.recheck_payment(payment.id)
+    check = reconciling.recheck_payment(payment.id)
 
-    assert check.result == services.NOT_FOUND and check.change is None and check.notification_id is None
+    assert check.result == reconciling.NOT_FOUND and check.change is None and check.notification_id is None
     assert payment.status is PaymentStatus.CREATED and payment.last_checked_at is not None
     assert history(payment) == [] and stock_of(payment) == 3
 
@@ -94,7 +94,7 @@ def test_unknown_to_midtrans_stays_open_until_the_snap_expiry_and_grace_passed(a
 def test_unknown_to_midtrans_after_its_snap_expiry_is_expired_and_its_stock_released_once(app, midtrans):
     payment = stale(PaymentStatus.CREATED, expires_at=ago(minutes=app.config["RECONCILE_EXPIRY_GRACE_MINUTES"] + 1))
 
-    check = services.recheck_payment(payment.id)
+    check = reconciling.recheck_payment(payment.id)
 
     assert (check.after, check.change.after) == (PaymentStatus.EXPIRED, OrderStatus.EXPIRED)
     [row] = history(payment)
@@ -102,16 +102,16 @@ def test_unknown_to_midtrans_after_its_snap_expiry_is_expired_and_its_stock_rele
     assert "expired by the shop" in row.body
     assert stock_of(payment) == 5
 
-    assert services.recheck_payment(payment.id).result == services.NOT_FOUND
+    assert reconciling.recheck_payment(payment.id).result == reconciling.NOT_FOUND
     assert stock_of(payment) == 5
 
 
 def test_a_payment_with_a_transaction_is_never_expired_on_a_404(midtrans):
     payment = stale(transaction_id="tx-gone", expires_at=ago(days=2))
 
-    check = services.recheck_payment(payment.id)
+    check = reconciling.recheck_payment(payment.id)
 
-    assert check.result == services.NOT_FOUND and payment.status is PaymentStatus.PENDING
+    assert check.result == reconciling.NOT_FOUND and payment.status is PaymentStatus.PENDING
     # Asked by order id, then by the transaction id it knows.
     assert status_calls(midtrans) == [f"/v2/{payment.midtrans_order_id}/status", "/v2/tx-gone/status"]
 
@@ -121,13 +121,13 @@ def test_a_transaction_found_only_by_its_id_is_applied(midtrans):
     # DANA: GET status answers by transaction id, with the transaction id as its order_id.
     settles(midtrans, payment, key="dana-1", transaction_id="dana-1", order_id="dana-1")
 
-    assert services.recheck_payment(payment.id).result == "APPLIED"
+    assert reconciling.recheck_payment(payment.id).result == "APPLIED"
     assert payment.status is PaymentStatus.SUCCESS
 
 
 def test_recheck_of_a_missing_payment_is_a_clear_error():
-    with pytest.raises(services.PaymentNotFound, match="no payment has the id 987654"):
-        services.recheck_payment(987654)
+    with pytest.raises(reconciling.PaymentNotFound, match="no payment has the id 987654"):
+        reconciling.recheck_payment(987654)
 
 
 # --- what a run claims -------------------------------------------------------------------------
@@ -142,12 +142,12 @@ def test_a_run_claims_due_open_payments_least_recently_asked_first_within_its_ba
     stale(PaymentStatus.SUCCESS)  # closed
     stale(PaymentStatus.EXPIRED)
 
-    first = reconciliation.claim_stale_payments(limit=2)
-    second = reconciliation.claim_stale_payments(limit=2)
+    first = reconciling.claim_stale_payments(limit=2)
+    second = reconciling.claim_stale_payments(limit=2)
 
     assert first == [asked_long_ago.id, never_asked.id]
     assert second == [past_expiry_though_young.id]
-    assert reconciliation.claim_stale_payments(limit=2) == []
+    assert reconciling.claim_stale_payments(limit=2) == []
     assert status_calls(midtrans) == []  # claiming asks nobody
 
 
@@ -201,13 +201,13 @@ def test_an_old_order_without_payment_is_expired_and_its_stock_released_once(app
     old, young = orphan(ago(minutes=minutes + 1)), orphan(ago(minutes=minutes - 1))
     paid_for = stale()  # has a payment: never an orphan
 
-    run = reconciliation.start_reconcile_run(limit=10)
+    run = reconciling.start_reconcile_run(limit=10)
 
     assert [(c.order_id, c.before, c.after) for c in run.orphans] == [(old.id, OrderStatus.PENDING,
                                                                       OrderStatus.EXPIRED)]
     assert (shelf(old), shelf(young), stock_of(paid_for)) == (6, 4, 3)
-    assert reconciliation.start_reconcile_run(limit=10).orphans == []
-    assert services.expire_orphaned_order(old.id) is None  # asked directly: nothing more
+    assert reconciling.start_reconcile_run(limit=10).orphans == []
+    assert reconciling.expire_orphaned_order(old.id) is None  # asked directly: nothing more
     assert shelf(old) == 6
 
 
@@ -217,11 +217,11 @@ def test_replay_applies_a_failed_notification_again_as_a_new_history_row(app, ve
     payment = stale()
     body = settles(verify_status, payment)
     failed = Notification(payment=payment, body=json.dumps(body), state=NotificationState.FAILED, attempts=7,
-                          error="MidtransUnavailable: Midtrans answered 503", **services.summary_columns(body))
+                          error="MidtransUnavailable: Midtrans answered 503", **receiving.summary_columns(body))
     db.session.add(failed)
     db.session.commit()
 
-    check = services.replay_notification(failed.id)
+    check = reconciling.replay_notification(failed.id)
 
     assert (check.result, check.after) == ("APPLIED", PaymentStatus.SUCCESS)
     replay = db.session.get(Notification, check.notification_id)
@@ -233,8 +233,8 @@ def test_replay_applies_a_failed_notification_again_as_a_new_history_row(app, ve
 
 def test_replay_of_a_missing_notification_is_a_clear_error_and_changes_nothing():
     count = db.session.scalar(select(func.count()).select_from(Notification))
-    with pytest.raises(services.NotificationNotFound, match="no notification has the id 424242"):
-        services.replay_notification(424242)
+    with pytest.raises(reconciling.NotificationNotFound, match="no notification has the id 424242"):
+        reconciling.replay_notification(424242)
     assert db.session.scalar(select(func.count()).select_from(Notification)) == count
 
 
@@ -243,7 +243,7 @@ def test_replay_of_a_missing_notification_is_a_clear_error_and_changes_nothing()
 def stored(payment, received, attempts=0, state=NotificationState.RECEIVED) -> Notification:
     body = for_payment(payment, "bank_transfer_bca_settlement.json")
     notification = Notification(payment=payment, body=json.dumps(body), state=state, attempts=attempts,
-                                received_at=received, **services.summary_columns(body))
+                                received_at=received, **receiving.summary_columns(body))
     db.session.add(notification)
     db.session.commit()
     return notification
@@ -273,8 +273,8 @@ def test_the_sweeper_waits_a_whole_delay_after_queueing_again(app):
     delay = app.config["SWEEP_DELAY_SECONDS"]
     notification = stored(stale(), ago(seconds=delay + 5))
 
-    first = reconciliation.sweep_stranded_notifications(limit=10)
-    second = reconciliation.sweep_stranded_notifications(limit=10)
+    first = sweeping.sweep_stranded_notifications(limit=10)
+    second = sweeping.sweep_stranded_notifications(limit=10)
 
     assert (first.queued, second.queued) == ([notification.id], [])
     assert notification.last_attempt_at > notification.received_at
@@ -291,7 +291,7 @@ def test_a_notification_whose_task_could_not_be_queued_is_swept_at_the_next_run(
 
     monkeypatch.setattr(broker, "publish_each", broker_down)
     with pytest.raises(ConnectionError):
-        tasks.enqueue_notifications([unqueued.id, processed.id])
+        queueing.enqueue_notifications([unqueued.id, processed.id])
     monkeypatch.undo()
     db.session.expire_all()
     assert unqueued.queue_failed_at is not None
@@ -299,8 +299,8 @@ def test_a_notification_whose_task_could_not_be_queued_is_swept_at_the_next_run(
                               "Connection refused.)")  # for the dashboard, until it is processed
     assert fresh.queue_failed_at is None and processed.queue_failed_at is None  # only what is still to do
 
-    first = reconciliation.sweep_stranded_notifications(limit=10)
-    second = reconciliation.sweep_stranded_notifications(limit=10)
+    first = sweeping.sweep_stranded_notifications(limit=10)
+    second = sweeping.sweep_stranded_notifications(limit=10)
 
     assert (first.queued, second.queued) == ([unqueued.id], [])
     assert unqueued.queue_failed_at is None and unqueued.error is None and unqueued.last_attempt_at is not None
@@ -312,9 +312,9 @@ def test_with_nothing_waiting_in_the_broker_a_notification_never_started_is_queu
     just_stored = stored(stale(), ago(seconds=lost_after - 30))  # its message may be on its way
     retrying = stored(stale(), ago(seconds=lost_after + 5), attempts=1)  # may be in a retry's countdown
 
-    busy = reconciliation.sweep_stranded_notifications(limit=10, broker_idle=False)
-    idle = reconciliation.sweep_stranded_notifications(limit=10, broker_idle=True)
-    again = reconciliation.sweep_stranded_notifications(limit=10, broker_idle=True)
+    busy = sweeping.sweep_stranded_notifications(limit=10, broker_idle=False)
+    idle = sweeping.sweep_stranded_notifications(limit=10, broker_idle=True)
+    again = sweeping.sweep_stranded_notifications(limit=10, broker_idle=True)
 
     assert (busy.queued, idle.queued, again.queued) == ([], [lost.id], [])
     assert just_stored.last_attempt_at is None and retrying.last_attempt_at is None
@@ -329,7 +329,7 @@ def test_when_the_mark_cannot_be_written_either_the_broker_error_is_what_the_cal
     monkeypatch.setattr(broker, "publish_each", broker_down)
     monkeypatch.setattr(extensions, "autocommit_connection", pool_exhausted)
     with pytest.raises(ConnectionError):
-        tasks.enqueue_notifications([notification.id])
+        queueing.enqueue_notifications([notification.id])
     assert f"notifications=[{notification.id}] not marked as unqueued (TimeoutError)" in caplog.text
 
 
@@ -363,9 +363,9 @@ def test_a_second_run_while_one_holds_the_lock_claims_nothing(midtrans):
     try:
         with other.begin():
             assert other.scalar(text("SELECT pg_try_advisory_xact_lock(:key)"),
-                                {"key": reconciliation.RUN_LOCKS["reconcile"]})
-            assert reconciliation.start_reconcile_run(limit=10) is None
-            assert reconciliation.sweep_stranded_notifications(limit=10) is not None  # its own lock
+                                {"key": run_lock.RUN_LOCKS["reconcile"]})
+            assert reconciling.start_reconcile_run(limit=10) is None
+            assert sweeping.sweep_stranded_notifications(limit=10) is not None  # its own lock
     finally:
         other.close()
-    assert len(reconciliation.start_reconcile_run(limit=10).payment_ids) == 1
+    assert len(reconciling.start_reconcile_run(limit=10).payment_ids) == 1

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from shop.accounts.models import InboxMessage
 from shop.extensions import db, mail
 from shop.orders.models import OrderStatus
-from shop.payments import services
+from shop.payments import receiving
 from shop.payments.models import PaymentStatus as P
 from shop.payments.states import OPEN, PAID, status_for
 from tests.payments.helpers import committed_payment, signed
@@ -108,7 +108,7 @@ def run_sequence(midtrans, process, name, order):
                 truth = truth_at(events, bodies, furthest, transaction)
                 if truth:
                     midtrans.statuses[f"trx-{run}-{transaction}"] = truth
-            notification = services.record_notification(json.dumps(bodies[index]).encode())
+            notification = receiving.record_notification(json.dumps(bodies[index]).encode())
             db.session.commit()
             process(notification.id)
             seen_paid = check_invariants(payment, product, outbox, seen_paid)

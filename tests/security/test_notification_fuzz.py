@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from shop.extensions import db
 from shop.orders.models import OrderStatus
 from shop.payments.gateway import compute_signature
-from shop.payments.services import REQUIRED_FIELDS, TEST_ORDER_PREFIX
+from shop.payments.receiving import REQUIRED_FIELDS, TEST_ORDER_PREFIX
 from shop.payments.views import NOTIFICATION_MAX_BYTES
 from tests.payments.helpers import TEST_KEY, URL, for_payment, post
 from tests.security.helpers import assert_refused_as_json, shop_state

@@ -1,14 +1,10 @@
-"""The periodic jobs' share of the work: which payments, orders and notifications need a look.
+"""The bound on a notification's life: counting its attempts, giving up, and sweeping the stranded.
 
-The database is the truth; these close the gaps Midtrans and Celery leave (a notification never
-sent or never stored, a broker restart, a worker killed mid-task). Every function here runs in
-the caller's transaction and flushes; the task or CLI commits, then queues and announces.
-
-Two runs of one job never overlap: on PostgreSQL a run holds a transaction-level advisory lock
-(`pg_try_advisory_xact_lock`, shared by every process on every host, released by the run's
-commit), and the rows it claims are skipped by a concurrent claim (`FOR UPDATE SKIP LOCKED`).
-SQLite is the embedded single-process shop and needs no lock; there the claim's timestamps alone
-keep a payment from being asked twice in a row.
+Processing a notification starts by counting the attempt (`claim_attempt`), committed before any
+work, so a message that kills its worker every time stops after NOTIFICATION_MAX_ATTEMPTS
+starts: past that bound the notification is FAILED for an admin (`give_up`). The sweeper queues
+again the notifications no worker finished, and the payment e-mails that never went out. Every
+function here flushes, but `claim_attempt`'s count, which commits itself; the task commits, then queues.
 """
 import logging
 from dataclasses import dataclass, field
@@ -16,33 +12,16 @@ from datetime import timedelta
 from functools import cache
 
 from flask import current_app
-from sqlalchemy import Update, and_, bindparam, exists, func, or_, select, update
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import Update, and_, bindparam, func, or_, select, update
 
 from shop import extensions
 from shop.accounts.models import InboxMessage
 from shop.extensions import db
 from shop.models import utcnow
-from shop.orders.models import Order, OrderStatus
-from shop.payments import services, states
-from shop.payments.models import Notification, NotificationState, Payment
+from shop.payments.models import Notification, NotificationState
+from shop.payments.run_lock import take_run_lock
 
 log = logging.getLogger(__name__)
-
-# Advisory lock keys, one per job: any two constant 64-bit numbers no other code uses.
-RUN_LOCKS = {"reconcile": 0x5348_4F50_0001, "sweep": 0x5348_4F50_0002}
-
-
-class NoRunLock(RuntimeError):
-    """The database has no run lock this shop knows how to take."""
-
-
-@dataclass
-class ReconcileRun:
-    """The payments a run claimed for a GET status, and the orphaned orders it expired."""
-
-    payment_ids: list[int] = field(default_factory=list)
-    orphans: list[services.OrderChange] = field(default_factory=list)
 
 
 @dataclass
@@ -53,63 +32,6 @@ class Sweep:
     failed: list[int] = field(default_factory=list)
     emails: list[int] = field(default_factory=list)  # inbox message ids
 
-
-def take_run_lock(job: str) -> bool:
-    """Hold `job`'s lock until this transaction ends; False while another run holds it."""
-    dialect = db.session.get_bind().dialect.name
-    if dialect == "sqlite":
-        return True  # embedded single process: nothing else runs the job at the same time
-    if dialect != "postgresql":
-        raise NoRunLock(f"no run lock for {dialect}: run the shop on PostgreSQL (or SQLite when embedded)")
-    return bool(db.session.scalar(select(func.pg_try_advisory_xact_lock(RUN_LOCKS[job]))))
-
-
-def start_reconcile_run(limit: int) -> ReconcileRun | None:
-    """Claim up to `limit` stale payments and expire orphaned orders; None if a run is going on."""
-    if not take_run_lock("reconcile"):
-        log.info("reconcile run skipped: another run holds the lock")
-        return None
-    run = ReconcileRun(payment_ids=claim_stale_payments(limit))
-    for order_id in orphaned_order_ids(limit):
-        change = services.expire_orphaned_order(order_id)
-        if change is not None:
-            run.orphans.append(change)
-    return run
-
-
-def claim_stale_payments(limit: int) -> list[int]:
-    """The open payments due a GET status, least recently asked first, marked as asked now."""
-    config, now = current_app.config, utcnow()
-    old_enough = now - timedelta(minutes=config["RECONCILE_MIN_AGE_MINUTES"])
-    asked_recently = now - timedelta(minutes=config["RECONCILE_RECHECK_MINUTES"])
-    ids = db.session.scalars(
-        select(Payment.id)
-        .where(Payment.status.in_(states.OPEN),
-               or_(Payment.created_at <= old_enough, Payment.expires_at <= now),
-               or_(Payment.last_checked_at.is_(None), Payment.last_checked_at <= asked_recently))
-        .order_by(func.coalesce(Payment.last_checked_at, Payment.created_at), Payment.id)
-        .limit(limit).with_for_update(skip_locked=True)).all()
-    if ids:
-        # Marked now, so the next run asks others first even before these tasks ran.
-        db.session.execute(update(Payment).where(Payment.id.in_(ids))
-                           .values(last_checked_at=now, updated_at=Payment.updated_at)
-                           .execution_options(synchronize_session=False))
-    return list(ids)
-
-
-def orphaned_order_ids(limit: int, order_id: int | None = None) -> list[int]:
-    """PENDING orders older than ORPHAN_ORDER_MINUTES that never got a payment attempt."""
-    cutoff = utcnow() - timedelta(minutes=current_app.config["ORPHAN_ORDER_MINUTES"])
-    query = (select(Order.id)
-             .where(Order.status == OrderStatus.PENDING, Order.created_at <= cutoff,
-                    ~exists().where(Payment.order_id == Order.id))
-             .order_by(Order.id).limit(limit))
-    if order_id is not None:
-        query = query.where(Order.id == order_id)
-    return list(db.session.scalars(query))
-
-
-# --- the notification sweeper -------------------------------------------------------------
 
 def sweep_stranded_notifications(limit: int, broker_idle: bool = False) -> Sweep | None:
     """Pick notifications no worker finished within SWEEP_DELAY_SECONDS; None if a sweep is going on.
@@ -148,31 +70,6 @@ def sweep_stranded_notifications(limit: int, broker_idle: bool = False) -> Sweep
     return sweep
 
 
-def mark_unqueued(notification_ids: list[int], reason: str) -> None:
-    """Their tasks could not be queued after the commit (the broker failed): mark them for the
-    sweeper's next run, instead of a whole SWEEP_DELAY_SECONDS later, and say why in their
-    `error` for the dashboard until they are processed (commits on its own).
-
-    Only the delay depends on the mark: when it cannot be written either, the sweeper still
-    finds them once the delay has passed.
-    """
-    try:
-        with extensions.autocommit_connection() as connection:
-            connection.execute(_unqueued_mark(), {"ids": list(notification_ids), "now": utcnow(),
-                                                  "error": f"not queued yet ({reason})"[:500]})
-    except SQLAlchemyError as error:  # the database too, or its pool: the delay still brings them back
-        log.warning("notifications=%s not marked as unqueued (%s); the sweeper finds them after its delay",
-                    notification_ids[:20], type(error).__name__)
-
-
-@cache
-def _unqueued_mark() -> Update:
-    table = Notification.__table__
-    return (update(table)
-            .where(table.c.id.in_(bindparam("ids", expanding=True)), table.c.state == NotificationState.RECEIVED)
-            .values(queue_failed_at=bindparam("now", type_=table.c.queue_failed_at.type), error=bindparam("error")))
-
-
 # A payment e-mail still unsent after the sweep delay was never queued (the broker failed right
 # after the commit) or its task gave up: queued again at most once an hour, for a day.
 EMAIL_REQUEUE_EVERY = timedelta(hours=1)
@@ -203,7 +100,7 @@ class Attempt:
     transaction_status: str | None
 
 
-def count_attempt(notification_id: int) -> Attempt | None:
+def claim_attempt(notification_id: int) -> Attempt | None:
     """Count one start of processing, committed at once; None when there is nothing to process (flushes).
 
     Counted in the database before the work, so a message that kills its worker every time
@@ -246,3 +143,15 @@ def give_up(notification: Notification) -> None:
     notification.error = f"gave up after {notification.attempts} attempts; last error: {last}"[:500]
     log.error("notification=%s gave up after %d attempts; state FAILED: %s", notification.id,
               notification.attempts, last[:200])
+
+
+def record_failure(notification_id: int, exc: Exception, final: bool) -> None:
+    """Keep a failed attempt's error on the notification; after the last attempt it waits for an admin (flushes)."""
+    level = logging.ERROR if final else logging.WARNING
+    log.log(level, "notification=%s attempt failed (%s: %s)%s", notification_id, type(exc).__name__,
+            str(exc)[:200], "; giving up, state FAILED" if final else "; will retry")
+    notification = db.session.get(Notification, notification_id)
+    if notification is not None and notification.state is not NotificationState.PROCESSED:
+        notification.error = f"{type(exc).__name__}: {exc}"[:500]
+        notification.state = NotificationState.FAILED if final else notification.state
+        db.session.flush()

@@ -1,54 +1,35 @@
 """Applying one Midtrans status to a payment and its order. Flushes; never commits.
 
 `apply_status` locks the order and its payments, decides through the transition table in
-shop.payments.states, moves the order along, and records the notification's outcome. The
-notification task calls it with ids; the reconciliation job and operator replays call
-`apply_midtrans_status` with the objects they hold. The caller commits and then announces the
-returned `OrderChange` (shop.payments.services.announce_order_change).
+shop.payments.states, moves the order along (shop.orders.lifecycle), and records the
+notification's outcome. The notification task calls it with ids; reconciliation and operator
+replays call `apply_midtrans_status` with the objects they hold. `midtrans_truth` is what to
+apply for a stored notification: Midtrans's GET status, or the signed body itself. The caller
+commits and then announces the returned `OrderChange` (shop.payments.announcing).
 """
+import json
 import logging
-from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from functools import cache
 from operator import attrgetter
 
+from flask import current_app
 from sqlalchemy import Select, Update, bindparam, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
+from shop import jakarta
 from shop.accounts.models import InboxMessage
-from shop.catalog.models import Product
 from shop.extensions import db
 from shop.models import utcnow
-from shop.orders.models import Order, OrderStatus
-from shop.payments import states
-from shop.payments.models import Notification, NotificationOutcome, NotificationState, Payment, PaymentStatus
+from shop.orders import lifecycle
+from shop.orders.models import Order
+from shop.payments import gateway, states
+from shop.payments.announcing import OrderChange
+from shop.payments.models import Notification, NotificationOutcome, NotificationState, Payment
 
 log = logging.getLogger(__name__)
 
-JAKARTA = timezone(timedelta(hours=7))
-RELEASING = (OrderStatus.FAILED, OrderStatus.EXPIRED, OrderStatus.CANCELLED)
 Outcome = NotificationOutcome
-
-
-@dataclass(frozen=True)
-class OrderChange:
-    """What applying one status did, for the side effects after the commit."""
-
-    outcome: NotificationOutcome | None  # None: the notification had been processed already
-    order_id: int
-    user_id: int
-    before: OrderStatus
-    after: OrderStatus
-    payment_status: PaymentStatus | None  # None: an order that never had a payment
-    message_id: int | None = None  # the shopper's inbox message about a payment, to e-mail too
-
-    @property
-    def order_changed(self) -> bool:
-        return self.before != self.after
-
-    @property
-    def pages_changed(self) -> bool:
-        return self.order_changed or self.outcome is Outcome.APPLIED
 
 
 def apply_midtrans_status(payment: Payment, status: dict, notification: Notification, *,
@@ -207,7 +188,7 @@ def _move(payment: Payment, event: states.PaymentEvent, status: dict) -> Notific
 
 
 def _is_newer(transaction_time, known: datetime | None) -> bool:
-    when = jakarta_time(transaction_time)
+    when = jakarta.from_midtrans(transaction_time)
     return when is not None and (known is None or when > known)
 
 
@@ -224,8 +205,8 @@ def record_details(payment: Payment, status: dict, overwrite: bool) -> None:
         "payment_type": status.get("payment_type"), "va_numbers": _va_numbers(status),
         "bill_key": status.get("bill_key"), "biller_code": status.get("biller_code"),
         "payment_code": status.get("payment_code"), "store": status.get("store"),
-        "transaction_time": jakarta_time(status.get("transaction_time")),
-        "settlement_time": jakarta_time(status.get("settlement_time")),
+        "transaction_time": jakarta.from_midtrans(status.get("transaction_time")),
+        "settlement_time": jakarta.from_midtrans(status.get("settlement_time")),
     }
     for name, value in details.items():
         if value is not None and (overwrite or getattr(payment, name) is None):
@@ -242,62 +223,24 @@ def _va_numbers(status: dict) -> list | None:
     return numbers if isinstance(numbers, list) and numbers else None
 
 
-def jakarta_time(value) -> datetime | None:
-    """Midtrans's "YYYY-MM-DD HH:MM:SS" in Jakarta time (UTC+7) as an aware UTC timestamp."""
-    if not isinstance(value, str):
-        return None
-    try:
-        local = datetime.strptime(value.strip(), "%Y-%m-%d %H:%M:%S")
-    except ValueError:
-        log.warning("unreadable Midtrans time %r", value[:40])
-        return None
-    return local.replace(tzinfo=JAKARTA).astimezone(timezone.utc)
-
-
 def _follow_order(order: Order, payment: Payment) -> InboxMessage | None:
-    """Move the order to what its payments now say, with what comes with that move.
-
-    Returns the shopper's inbox message when the order became paid (it is e-mailed too).
-    """
-    new = states.order_status_for(order)
-    if new == order.status:
-        return None
-    log.info("order=%s %s -> %s (payment=%s)", order.id, order.status.value, new.value, payment.midtrans_order_id)
-    order.status = new
-    if new in RELEASING:
-        release_stock(order)
-    if new is OrderStatus.REVIEW:
-        order.needs_review = True
-    if new is OrderStatus.SUCCESS:
-        return _mark_paid(order, payment)
-    return None
-
-
-def release_stock(order: Order) -> bool:
-    """Put the order's reserved stock back on the shelf, once ever (call under the order lock)."""
-    if order.stock_released:
-        return False
-    order.stock_released = True  # before the lines load: the order's row is then written once
-    # In product id order, as checkout reserves: two transactions never wait on each other's rows.
-    for line in sorted(order.lines, key=attrgetter("product_id")):
-        db.session.execute(update(Product).where(Product.id == line.product_id)
-                           .values(stock=Product.stock + line.quantity))
-    return True
-
-
-def _mark_paid(order: Order, payment: Payment) -> InboxMessage:
-    if order.paid_at is None:
-        order.paid_at = payment.settlement_time or payment.transaction_time or utcnow()
-    if order.stock_released:
-        # Paid after its stock went back (e.g. expired, then a late VA payment): may be oversold.
-        order.needs_review = True
-        log.warning("order=%s paid after its stock was released; flagged for an admin", order.id)
-    message = InboxMessage(user_id=order.user_id, order_id=order.id,
-                           text=f"Pembayaran pesanan #{order.id} sudah kami terima. Terima kasih!")
-    db.session.add(message)
-    return message
+    """Move the order to what its payments now say; the shopper's message when it became paid."""
+    paid_at = payment.settlement_time or payment.transaction_time
+    return lifecycle.move_order(order, states.order_status_for(order), paid_at)
 
 
 def _finish(notification_id: int, outcome: NotificationOutcome) -> None:
     # `attempts` counts starts: the task counts its own, reconcile and replay rows are made with 1.
     db.session.execute(_outcome_update(), {"notification_id": notification_id, "new_outcome": outcome, "now": utcnow()})
+
+
+def midtrans_truth(notification) -> tuple[dict, bool]:
+    """The status to apply for a stored notification (a row or an Attempt): GET status, or its signed body.
+
+    True with a GET-status answer; with MIDTRANS_VERIFY_STATUS off, the body and False.
+    """
+    body = json.loads(notification.body)
+    if not current_app.config["MIDTRANS_VERIFY_STATUS"]:
+        return body, False
+    # By transaction id: BI-SNAP and DANA transactions can only be looked up that way.
+    return gateway.get_status(body.get("transaction_id") or notification.midtrans_order_id), True

@@ -1,0 +1,66 @@
+"""What a payment change did to its order, and the side effects that follow its commit.
+
+Every boundary that commits a change to an order (the notification task, reconciliation, the
+dashboard, the CLI, checkout's "pay again") calls `announce_order_change` right after its commit:
+the four cached pages are cleared, open pages are told, and a paid order's e-mail is queued.
+"""
+import logging
+from dataclasses import dataclass
+
+from flask import current_app
+
+from shop.caching import clear_order_pages
+from shop.orders.models import OrderStatus
+from shop.payments.models import NotificationOutcome, PaymentStatus
+from shop.payments.queueing import queue_payment_email
+from shop.signals import order_status_changed
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class OrderChange:
+    """What applying one status (or opening an attempt) did, for the side effects after the commit."""
+
+    outcome: NotificationOutcome | None  # None: the notification had been processed already
+    order_id: int
+    user_id: int
+    before: OrderStatus
+    after: OrderStatus
+    payment_status: PaymentStatus | None  # None: an order that never had a payment
+    message_id: int | None = None  # the shopper's inbox message about a payment, to e-mail too
+
+    @classmethod
+    def new_attempt(cls, payment, before: OrderStatus) -> "OrderChange":
+        """A payment attempt was opened: the order's pages show it, and a failed order is pending again."""
+        order = payment.order
+        return cls(NotificationOutcome.APPLIED, order.id, order.user_id, before, order.status, payment.status)
+
+    @property
+    def order_changed(self) -> bool:
+        return self.before != self.after
+
+    @property
+    def pages_changed(self) -> bool:
+        return self.order_changed or self.outcome is NotificationOutcome.APPLIED
+
+
+def announce_order_change(change: OrderChange | None) -> None:
+    """After the commit: clear the order's cached pages, tell listeners, queue a payment's e-mail."""
+    if change is None or not change.pages_changed:
+        return
+    _quietly("clear cached pages", clear_order_pages, change.order_id, change.user_id)
+    if not change.order_changed:
+        return
+    _quietly("send order_status_changed", order_status_changed.send, current_app._get_current_object(),
+             order_id=change.order_id, user_id=change.user_id, status=change.after)
+    if change.after is OrderStatus.SUCCESS and change.message_id is not None:
+        _quietly("queue the payment e-mail", queue_payment_email, change.message_id)
+
+
+def _quietly(what: str, action, *args, **kwargs) -> None:
+    # The change is committed; a failing side effect is logged, never undoes or repeats it.
+    try:
+        action(*args, **kwargs)
+    except Exception:  # noqa: BLE001
+        log.exception("could not %s after the commit", what)
