@@ -1,12 +1,10 @@
-"""The transition table: every Midtrans pair, every move between payment statuses, orders."""
+"""The transition table: every Midtrans pair, every move between payment statuses."""
 import pytest
 
-from shop.orders.models import OrderStatus
 from shop.payments.models import PaymentStatus as P
 from shop.payments.states import (IllegalTransition, PaymentEvent, StaleTransition, UnknownMidtransStatus,
-                                  method_of, next_status, next_status_across_transactions, order_status_for,
-                                  parse_rupiah, status_for)
-from tests.factories import OrderFactory, PaymentFactory
+                                  method_of, next_status, next_status_across_transactions, parse_rupiah,
+                                  status_for)
 
 # What every (transaction_status, fraud_status) pair means; fraud None = the field is absent.
 EXPECTED_STATUS = {
@@ -126,36 +124,3 @@ def test_method_of(details, method):
 ])
 def test_gross_amount_is_parsed_strictly(text, amount):
     assert parse_rupiah(text) == amount
-
-
-def _order_with(*statuses):
-    order = OrderFactory()
-    for attempt, status in enumerate(statuses, start=1):
-        PaymentFactory(order=order, attempt=attempt, status=status)
-    return order
-
-
-@pytest.mark.parametrize("statuses,expected", [
-    ((P.CREATED,), OrderStatus.PENDING),
-    ((P.PENDING,), OrderStatus.PENDING),
-    ((P.EXPIRED, P.PENDING), OrderStatus.PENDING),  # a failed attempt does not fail the order
-    ((P.PENDING, P.DENIED), OrderStatus.PENDING),
-    ((P.EXPIRED, P.SUCCESS), OrderStatus.SUCCESS),
-    ((P.SUCCESS, P.EXPIRED), OrderStatus.SUCCESS),
-    ((P.CHALLENGE,), OrderStatus.REVIEW),
-    ((P.DENIED,), OrderStatus.FAILED),
-    ((P.FAILED,), OrderStatus.FAILED),
-    ((P.DENIED, P.EXPIRED), OrderStatus.EXPIRED),  # the latest attempt's failure
-    ((P.EXPIRED, P.CANCELLED), OrderStatus.CANCELLED),
-    ((P.REFUNDED,), OrderStatus.REFUNDED),
-    ((P.PARTIALLY_REFUNDED,), OrderStatus.PARTIALLY_REFUNDED),
-    ((P.PARTIALLY_CHARGEBACK,), OrderStatus.CHARGEBACK),
-    ((P.CHARGEBACK, P.EXPIRED), OrderStatus.CHARGEBACK),
-])
-def test_order_status_follows_all_attempts(statuses, expected):
-    assert order_status_for(_order_with(*statuses)) is expected
-
-
-def test_order_without_attempts_keeps_its_status():
-    order = OrderFactory(status=OrderStatus.CANCELLED)
-    assert order_status_for(order) is OrderStatus.CANCELLED
