@@ -16,6 +16,8 @@ from shop.checkout.services import CheckoutError, Shipping
 from shop.checkout.workflow import checkout_and_pay
 from shop.extensions import db
 from shop.orders.models import Order
+from shop.payments.ledger import order_ledger
+from shop.payments.timeline import order_timeline
 
 shop_cli = AppGroup("shop", help="Shop operations: seed-demo, place-order, show-order.")
 
@@ -99,7 +101,7 @@ def place_order_command(email: str, sku: str, qty: int, phone: str, address: str
 @shop_cli.command("show-order")
 @click.argument("order_id", type=int)
 def show_order_command(order_id: int):
-    """Print an order with its lines and payment attempts as one JSON object."""
+    """Print an order with its lines, payment attempts, money ledger and timeline as one JSON object."""
     order = db.session.get(Order, order_id)
     if order is None:
         raise click.ClickException(f"no order {order_id}")
@@ -116,6 +118,8 @@ def order_as_dict(order: Order) -> dict:
         "lines": [{"sku": line.sku, "name": line.name, "unit_price": line.unit_price,
                    "quantity": line.quantity, "subtotal": line.subtotal} for line in order.lines],
         "payments": [_payment_as_dict(payment) for payment in order.payments],
+        **order_ledger(order.id).as_dict(),
+        "timeline": [entry.as_dict() for entry in order_timeline(order)],
     }
 
 

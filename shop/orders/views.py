@@ -12,6 +12,7 @@ from shop.orders import services
 from shop.orders.models import OrderStatus
 from shop.orders.push import status_events
 from shop.payments import instructions
+from shop.payments.ledger import order_ledger
 
 bp = Blueprint("orders", __name__)
 bp.add_app_template_global(CSRF_PLACEHOLDER, "csrf_placeholder")
@@ -55,7 +56,8 @@ def show(order_id: int):
         "orders/show.html", order=order, poll_seconds=POLL_SECONDS,
         events_url=url_for(".events", order_id=order.id) if push_on else "",
         instructions=instructions.payment_instructions(order),
-        can_pay_again=instructions.can_pay_again(order), final_statuses=_final_statuses()))
+        can_pay_again=instructions.can_pay_again(order), final_statuses=_final_statuses(),
+        ledger=order_ledger(order.id)))
 
 
 def _final_statuses() -> str:

@@ -29,6 +29,7 @@ class OrderChange:
     after: OrderStatus
     payment_status: PaymentStatus | None  # None: an order that never had a payment
     message_id: int | None = None  # the shopper's inbox message about a payment, to e-mail too
+    money_moved: bool = False  # the ledger recorded a movement (a refund can leave every status as it was)
 
     @classmethod
     def new_attempt(cls, payment, before: OrderStatus) -> "OrderChange":
@@ -42,7 +43,7 @@ class OrderChange:
 
     @property
     def pages_changed(self) -> bool:
-        return self.order_changed or self.outcome is NotificationOutcome.APPLIED
+        return self.order_changed or self.outcome is NotificationOutcome.APPLIED or self.money_moved
 
 
 def announce_order_change(change: OrderChange | None) -> None:

@@ -23,42 +23,50 @@ from shop.extensions import db
 from shop.models import utcnow
 from shop.orders import lifecycle
 from shop.orders.models import Order
-from shop.payments import gateway, states
+from shop.payments import gateway, ledger, states
 from shop.payments.announcing import OrderChange
-from shop.payments.models import Notification, NotificationOutcome, NotificationState, Payment
+from shop.payments.models import Notification, NotificationOutcome, NotificationSource, NotificationState, Payment
 
 log = logging.getLogger(__name__)
 
 Outcome = NotificationOutcome
+# Statuses that passed the amount and ownership checks: the money they report is recorded.
+COUNTED = (Outcome.APPLIED, Outcome.DUPLICATE, Outcome.STALE)
+ACTORS = {NotificationSource.WEBHOOK: "webhook", NotificationSource.RECONCILE: "reconciler",
+          NotificationSource.REPLAY: "system"}
 
 
 def apply_midtrans_status(payment: Payment, status: dict, notification: Notification, *,
                           verified: bool = True) -> OrderChange:
     """Apply one Midtrans status to `payment` and record it on `notification`, a row of its history (flushes)."""
     db.session.flush()  # the notification row must exist: its outcome is written by id
-    change = apply_status(payment.id, status, notification.id, verified=verified)
+    change = apply_status(payment.id, status, notification.id, verified=verified, actor=ACTORS[notification.source])
     db.session.expire(notification, ["outcome", "state", "processed_at", "error"])
     return change
 
 
-def apply_status(payment_id: int, status: dict, notification_id: int, *, verified: bool = True) -> OrderChange:
+def apply_status(payment_id: int, status: dict, notification_id: int, *, verified: bool = True,
+                 actor: str = "webhook") -> OrderChange:
     """Apply one Midtrans status to a payment under row locks and record the outcome (flushes).
 
     `status` is a GET-status answer (`verified`) or, with MIDTRANS_VERIFY_STATUS off, the
     signed webhook body itself. The order is always the payment's, never the status's order_id.
+    The money it reports moved goes to the ledger, whatever the payment's own move.
     """
     order, payment, state = lock_payment(payment_id, notification_id)
     before = order.status
     if state is NotificationState.PROCESSED:
         return OrderChange(None, order.id, order.user_id, before, before, payment.status)
+    payment_before = payment.status
     outcome = _decide(payment, status, verified)
+    money_moved = outcome in COUNTED and ledger.record_movements(payment, payment_before, status, actor)
     message = _follow_order(order, payment)
     if verified:
         payment.last_checked_at = utcnow()
     db.session.flush()  # the payment, the order and a new inbox message (its id goes to the e-mail task)
     _finish(notification_id, outcome)
     return OrderChange(outcome, order.id, order.user_id, before, order.status, payment.status,
-                       message.id if message else None)
+                       message.id if message else None, money_moved=money_moved)
 
 
 def lock_payment(payment_id: int, notification_id: int | None) -> tuple[Order, Payment, NotificationState | None]:
@@ -131,8 +139,7 @@ def _decide(payment: Payment, status: dict, verified: bool) -> NotificationOutco
 
 def _refusal(payment: Payment, status: dict, verified: bool) -> NotificationOutcome | None:
     """Amount and ownership checks that come before any move."""
-    amount = states.parse_rupiah(status.get("gross_amount"))
-    if amount is None or amount != payment.gross_amount:
+    if not _amount_matches(payment, status):
         payment.amount_mismatch = True
         payment.order.needs_review = True
         log.warning("payment=%s AMOUNT MISMATCH expected=%s got=%r; flagged for an admin",
@@ -143,6 +150,23 @@ def _refusal(payment: Payment, status: dict, verified: bool) -> NotificationOutc
     if _transaction_taken(payment, status.get("transaction_id")):
         return _flag(payment, "transaction %r already belongs to another payment" % status.get("transaction_id"))
     return None
+
+
+def _amount_matches(payment: Payment, status: dict) -> bool:
+    """The amount asked, or (Automatic Fee Imposition) more, with the amount asked as the original."""
+    amount = states.parse_rupiah(status.get("gross_amount"))
+    if amount == payment.gross_amount:
+        return True
+    original = _dig(status, "metadata", "extra_info", "gross_amount_info", "original_amount")
+    return (amount is not None and amount > payment.gross_amount and isinstance(original, (str, int))
+            and states.parse_rupiah(str(original)) == payment.gross_amount)
+
+
+def _dig(value, *keys):
+    """value[k1][k2]..., or None where a level is missing or not an object."""
+    for key in keys:
+        value = value.get(key) if isinstance(value, dict) else None
+    return value
 
 
 def _belongs_to(payment: Payment, status: dict) -> bool:

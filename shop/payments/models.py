@@ -139,3 +139,40 @@ class Notification(db.Model):
 
     def __repr__(self) -> str:
         return f"<Notification {self.id} {self.midtrans_order_id} {self.transaction_status}>"
+
+
+class MoneyEventKind(str, enum.Enum):
+    """A movement of an order's money, as Midtrans reported it."""
+
+    PAID = "PAID"  # an attempt was paid (capture or settlement, or implied by a later refund)
+    REVERSED = "REVERSED"  # a paid attempt was reversed or voided (Permata, Mandiri bill, Indomaret, card void)
+    REFUND_REQUESTED = "REFUND_REQUESTED"  # a refund Midtrans accepted; the bank has not confirmed it yet
+    REFUNDED = "REFUNDED"  # a refund the bank confirmed
+    CHARGEBACK = "CHARGEBACK"  # money the card issuer took back
+
+
+class MoneyEvent(db.Model):
+    """One movement of money for an order: the ledger's amounts are sums of these, never counters.
+
+    Recorded once: `key` names the movement (the payment for PAID and REVERSED, Midtrans's
+    refund_chargeback_id or refund_key for refunds and chargebacks), unique per order and kind.
+    """
+
+    __tablename__ = "money_events"
+    __table_args__ = (db.UniqueConstraint("order_id", "kind", "key", name="uq_money_events_order_id_kind_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(db.ForeignKey("orders.id"), index=True)
+    payment_id: Mapped[int] = mapped_column(db.ForeignKey("payments.id"))
+    kind: Mapped[MoneyEventKind] = mapped_column(
+        db.Enum(MoneyEventKind, name="money_event_kind", native_enum=False, length=20))
+    key: Mapped[str] = mapped_column(db.String(120))
+    amount: Mapped[int] = mapped_column(db.BigInteger)  # whole rupiah, never negative
+    fee: Mapped[int] = mapped_column(db.BigInteger, default=0)  # Midtrans's fee paid by the shopper, on PAID
+    actor: Mapped[str] = mapped_column(db.String(120))  # webhook, reconciler, admin e-mail, system
+    reason: Mapped[str | None] = mapped_column(db.String(300))
+    happened_at = mapped_column(UTCDateTime(), nullable=False)  # as Midtrans dated it, else when recorded
+    recorded_at = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+
+    def __repr__(self) -> str:
+        return f"<MoneyEvent {self.kind.value} {self.amount} order={self.order_id}>"

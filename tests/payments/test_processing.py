@@ -261,7 +261,7 @@ def statements():
     return Recorder()
 
 
-def test_applying_a_payment_takes_eight_statements(process, payment, statements, monkeypatch):
+def test_applying_a_payment_takes_nine_statements(process, payment, statements, monkeypatch):
     # The count is part of the contract: a lazy load or a re-read added to the hot path fails here.
     monkeypatch.setattr(announcing, "queue_payment_email", lambda message_id: None)  # its own task
     stored = receiving.record_notification(json.dumps(settlement(payment)).encode())
@@ -272,7 +272,8 @@ def test_applying_a_payment_takes_eight_statements(process, payment, statements,
         "UPDATE midtrans_notifications": 2,  # count the attempt; record the outcome
         "SELECT orders": 1,  # lock the order ...
         "SELECT payments": 2,  # ... then its payments; is the transaction another payment's?
-        "UPDATE payments": 1, "UPDATE orders": 1, "INSERT inbox_messages": 1})
+        "UPDATE payments": 1, "UPDATE orders": 1, "INSERT inbox_messages": 1,
+        "INSERT money_events": 1})  # the ledger's PAID movement
 
 
 def test_a_duplicate_takes_four_statements(process, payment, statements):

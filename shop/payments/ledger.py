@@ -1,0 +1,131 @@
+"""An order's money: every movement recorded once as a MoneyEvent, and the amounts derived from them.
+
+`record_movements` runs inside `applying.apply_status`, under the order's lock, for every Midtrans
+status that passed the amount and ownership checks, whatever the transition's outcome: a second
+partial refund leaves the payment PARTIALLY_REFUNDED (a duplicate status) but is new money. Each
+movement has a key, so a duplicated, replayed or out-of-order notification records nothing twice.
+
+A refund has two notifications: the first lists it in `refunds[]` without `bank_confirmed_at`
+(REFUND_REQUESTED), the second with it (REFUNDED). Either may come first. A refund notification
+without `refunds[]` (older shape) says the transaction is refunded: its `refund_key` and the part of
+the cumulative `refund_amount` not yet recorded are taken as one confirmed refund.
+"""
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from shop import jakarta
+from shop.extensions import db
+from shop.models import utcnow
+from shop.payments import states
+from shop.payments.models import MoneyEvent, MoneyEventKind as K, Payment, PaymentStatus
+
+REFUND_STATUSES = {"refund", "partial_refund"}
+CHARGEBACK_STATUSES = {"chargeback", "partial_chargeback"}
+
+
+@dataclass(frozen=True)
+class Ledger:
+    """What an order was paid, what went back, what is on its way back, and what may still be refunded."""
+
+    paid: int
+    refunded: int
+    refund_pending: int
+
+    @property
+    def refundable(self) -> int:
+        return max(0, self.paid - self.refunded - self.refund_pending)
+
+    def as_dict(self) -> dict:
+        return {"paid_amount": self.paid, "refunded_amount": self.refunded,
+                "refund_pending_amount": self.refund_pending, "refundable_amount": self.refundable}
+
+
+def ledger_of(events: list[MoneyEvent]) -> Ledger:
+    """Derive the amounts from an order's movements."""
+    total = {kind: sum(e.amount for e in events if e.kind is kind) for kind in K}
+    confirmed = {e.key for e in events if e.kind is K.REFUNDED}
+    pending = sum(e.amount for e in events if e.kind is K.REFUND_REQUESTED and e.key not in confirmed)
+    return Ledger(paid=total[K.PAID] - total[K.REVERSED], refunded=total[K.REFUNDED] + total[K.CHARGEBACK],
+                  refund_pending=pending)
+
+
+def order_ledger(order_id: int) -> Ledger:
+    return ledger_of(money_events(order_id))
+
+
+def money_events(order_id: int) -> list[MoneyEvent]:
+    """The order's movements, oldest first."""
+    return list(db.session.scalars(select(MoneyEvent).where(MoneyEvent.order_id == order_id)
+                                   .order_by(MoneyEvent.happened_at, MoneyEvent.id)))
+
+
+def record_movements(payment: Payment, before: PaymentStatus, status: dict, actor: str) -> bool:
+    """Record the money this status says moved for `payment` (flushes); True when anything new was recorded."""
+    new = _paid_or_reversed(payment, before, status)  # once per payment: nothing to look up
+    money_back = _money_back(payment, status)
+    if money_back:
+        known = set(db.session.execute(select(MoneyEvent.kind, MoneyEvent.key)
+                                       .where(MoneyEvent.order_id == payment.order_id)).all())
+        new += [event for event in money_back if (event["kind"], event["key"]) not in known]
+    for event in new:
+        db.session.add(MoneyEvent(order_id=payment.order_id, payment_id=payment.id, actor=actor, **event))
+    return bool(new)
+
+
+def _paid_or_reversed(payment: Payment, before: PaymentStatus, status: dict) -> list[dict]:
+    # Entering a paid state happens once per payment (the transition table never leaves and re-enters it).
+    paid_now, paid_before = payment.status in states.PAID, before in states.PAID
+    if paid_now == paid_before:
+        return []
+    when = payment.settlement_time or payment.transaction_time or utcnow()
+    if paid_now:
+        return [_event(K.PAID, f"payment-{payment.id}", payment.gross_amount, when, fee=_fee(payment, status))]
+    return [_event(K.REVERSED, f"payment-{payment.id}", payment.gross_amount, utcnow(),
+                   reason=status.get("status_message"))]
+
+
+def _money_back(payment: Payment, status: dict) -> list[dict]:
+    transaction_status = (status.get("transaction_status") or "").lower()
+    if transaction_status not in REFUND_STATUSES | CHARGEBACK_STATUSES:
+        return []
+    chargeback = transaction_status in CHARGEBACK_STATUSES
+    entries = status.get("refunds")
+    if not isinstance(entries, list) or not entries:
+        entries = _entry_without_list(payment, status)
+    return [event for entry in entries if isinstance(entry, dict)
+            for event in [_money_back_event(entry, chargeback)] if event is not None]
+
+
+def _entry_without_list(payment: Payment, status: dict) -> list[dict]:
+    cumulative = states.parse_rupiah(status.get("refund_amount")) or 0
+    recorded = db.session.scalar(select(db.func.coalesce(db.func.sum(MoneyEvent.amount), 0)).where(
+        MoneyEvent.payment_id == payment.id, MoneyEvent.kind.in_((K.REFUNDED, K.CHARGEBACK))))
+    key = status.get("refund_key") or f"{payment.midtrans_order_id}-refund-{cumulative}"
+    return [{"refund_key": key, "refund_amount": str(cumulative - recorded),
+             "bank_confirmed_at": status.get("settlement_time") or status.get("transaction_time") or ""}]
+
+
+def _money_back_event(entry: dict, chargeback: bool) -> dict | None:
+    amount = states.parse_rupiah(str(entry.get("refund_amount", "")))
+    key = str(entry.get("refund_chargeback_id") or entry.get("refund_key") or "")[:120]
+    if not amount or not key:
+        return None
+    confirmed_at = entry.get("bank_confirmed_at")
+    if chargeback:
+        kind = K.CHARGEBACK
+    else:
+        kind = K.REFUNDED if confirmed_at is not None else K.REFUND_REQUESTED
+    when = jakarta.from_midtrans(confirmed_at) or jakarta.from_midtrans(entry.get("created_at")) or utcnow()
+    reason = entry.get("reason")
+    return _event(kind, key, amount, when, reason=str(reason)[:300] if reason else None)
+
+
+def _fee(payment: Payment, status: dict) -> int:
+    """Midtrans's fee, when the shopper paid it on top (Automatic Fee Imposition)."""
+    charged = states.parse_rupiah(status.get("gross_amount"))
+    return charged - payment.gross_amount if charged and charged > payment.gross_amount else 0
+
+
+def _event(kind: K, key: str, amount: int, when, fee: int = 0, reason: str | None = None) -> dict:
+    return {"kind": kind, "key": key, "amount": amount, "fee": fee, "reason": reason, "happened_at": when}

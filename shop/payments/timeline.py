@@ -1,0 +1,62 @@
+"""An order's timeline: who did what, oldest first, read from what the shop already records.
+
+The order and its attempts (the shopper), every notification and status check with what the shop
+made of it (webhook, reconciler, system), and every movement of money (shop.payments.ledger).
+Descriptions are Indonesian; `kind` and `actor` stay codes for the JSON of `flask shop show-order`.
+"""
+from dataclasses import dataclass
+from datetime import datetime
+
+from shop.formatting import rupiah
+from shop.orders.models import Order
+from shop.payments.ledger import money_events
+from shop.payments.models import MoneyEvent, MoneyEventKind as K, Notification, NotificationSource as Source
+
+OUTCOMES = {"APPLIED": "diterapkan", "DUPLICATE": "duplikat, tidak mengubah apa pun",
+            "STALE": "lebih lama dari yang sudah ada, diabaikan", "AMOUNT_MISMATCH": "jumlah tidak cocok, ditandai",
+            "UNKNOWN_STATUS": "status tidak dikenal", "REJECTED": "ditolak, ditandai untuk admin"}
+SOURCES = {Source.WEBHOOK: ("webhook", "Notifikasi Midtrans"), Source.RECONCILE: ("reconciler", "Cek status Midtrans"),
+           Source.REPLAY: ("system", "Notifikasi diputar ulang")}
+MONEY = {K.PAID: "Pembayaran diterima", K.REVERSED: "Pembayaran dibatalkan Midtrans (reversal/void)",
+         K.REFUND_REQUESTED: "Pengembalian dana diajukan", K.REFUNDED: "Pengembalian dana dikonfirmasi bank",
+         K.CHARGEBACK: "Dana ditarik kembali oleh penerbit kartu (chargeback)"}
+
+
+@dataclass(frozen=True)
+class Entry:
+    at: datetime
+    kind: str
+    actor: str
+    description: str
+    amount: int | None = None
+
+    def as_dict(self) -> dict:
+        return {"at": self.at.isoformat(), "kind": self.kind, "actor": self.actor, "amount": self.amount,
+                "description": self.description}
+
+
+def order_timeline(order: Order) -> list[Entry]:
+    """Everything that happened to `order`, oldest first."""
+    entries = [Entry(order.created_at, "order_placed", "shopper", f"Pesanan dibuat, total {rupiah(order.total)}")]
+    for payment in order.payments:
+        entries.append(Entry(payment.created_at, "attempt_opened", "shopper",
+                             f"Percobaan pembayaran ke-{payment.attempt} dibuka ({payment.midtrans_order_id})"))
+        entries.extend(_notification(note) for note in payment.notifications)
+    entries.extend(_money(event) for event in money_events(order.id))
+    return sorted(entries, key=lambda entry: entry.at)
+
+
+def _notification(note: Notification) -> Entry:
+    actor, what = SOURCES[note.source]
+    status = note.transaction_status or "-"
+    result = OUTCOMES.get(note.outcome.value, note.outcome.value) if note.outcome else "belum diproses"
+    return Entry(note.received_at, "notification", actor, f"{what}: {status}, {result}")
+
+
+def _money(event: MoneyEvent) -> Entry:
+    description = MONEY[event.kind]
+    if event.fee:
+        description += f" (termasuk biaya Midtrans {rupiah(event.fee)} yang dibayar pembeli)"
+    if event.reason:
+        description += f": {event.reason}"
+    return Entry(event.happened_at, event.kind.value.lower(), event.actor, description, event.amount)
