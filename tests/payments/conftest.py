@@ -1,29 +1,7 @@
 """Fixtures for the payments tests."""
 import pytest
 
-from tests.midtrans_fake import FakeServer
 from tests.payments.helpers import committed_payment, run_now
-
-
-@pytest.fixture(scope="session")
-def _midtrans_server():
-    # One fake for the whole run: stopping a werkzeug server takes half a second each time.
-    with FakeServer() as fake:
-        yield fake
-
-
-@pytest.fixture
-def midtrans(app, _midtrans_server, monkeypatch):
-    """The fake Midtrans of tests/conftest.py, shared by the payments tests, reset per test."""
-    fake = _midtrans_server
-    with fake.lock:
-        fake.requests.clear()
-        fake.statuses.clear()
-        fake.scripts.clear()
-        fake.most_in_flight = 0
-    monkeypatch.setitem(app.config, "MIDTRANS_API_BASE_URL", fake.url)
-    monkeypatch.setitem(app.config, "MIDTRANS_SNAP_BASE_URL", fake.url + "/snap/v1")
-    return fake
 
 
 @pytest.fixture

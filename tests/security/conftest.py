@@ -7,7 +7,7 @@ from shop import create_app
 from shop.config import EMULATOR_PREFIX, TEST_SETTINGS
 from shop.extensions import db
 from tests.conftest import fix_pysqlite_transactions
-from tests.payments.conftest import _midtrans_server, midtrans, payment, product  # noqa: F401
+from tests.payments.conftest import payment, product  # noqa: F401
 
 
 @pytest.fixture
