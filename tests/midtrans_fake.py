@@ -60,6 +60,12 @@ class MidtransFake:
             self.scripts.clear()
             self.most_in_flight = self.in_flight
 
+    def answers_status(self, body: dict, *idents: str) -> None:
+        """GET status of each of `idents` (the body's transaction id unless told) answers `body`, found."""
+        answer = {**body, "status_message": "Success, transaction is found"}
+        for ident in idents or [body["transaction_id"]]:
+            self.statuses[ident] = answer
+
     def calls(self, method: str | None = None, path_prefix: str = "") -> list[Recorded]:
         return [r for r in self.requests if (method is None or r.method == method) and r.path.startswith(path_prefix)]
 

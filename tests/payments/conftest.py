@@ -1,7 +1,10 @@
 """Fixtures for the payments tests."""
 import pytest
+import redis
+from aiosmtpd.controller import Controller
 
 from tests.payments.helpers import committed_payment, run_now
+from tests.payments.processes import REDIS_URL, Inbox, free_port
 
 
 @pytest.fixture
@@ -27,3 +30,23 @@ def verify_status(app, midtrans, monkeypatch):
     """MIDTRANS_VERIFY_STATUS on, answered by the fake Midtrans (`midtrans.statuses`)."""
     monkeypatch.setitem(app.config, "MIDTRANS_VERIFY_STATUS", True)
     return midtrans
+
+
+@pytest.fixture
+def smtp():
+    """A local SMTP server on a free port: (its Inbox, its port)."""
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield inbox, controller.port
+    controller.stop()
+
+
+@pytest.fixture
+def broker():
+    """TEST_REDIS_URL's database, empty before and after: no messages from an earlier run."""
+    connection = redis.Redis.from_url(REDIS_URL)
+    connection.flushdb()
+    yield connection
+    connection.flushdb()
+    connection.close()
