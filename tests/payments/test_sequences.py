@@ -191,22 +191,23 @@ SETTINGS = settings(max_examples=EXAMPLES, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
 
+def ends_at_midtrans_truth(app, midtrans, process, monkeypatch, case, verified: bool) -> None:
+    name, order = case
+    assume(not closes_the_open_second_transaction(LIFECYCLES[name], order, verified))  # the xfail test below
+    monkeypatch.setitem(app.config, "MIDTRANS_VERIFY_STATUS", verified)
+    run_sequence(midtrans, process, name, order, verified)
+
+
 @SETTINGS
 @given(case=deliveries())
 def test_verified_by_get_status_ends_at_midtrans_truth(app, midtrans, process, monkeypatch, case):
-    monkeypatch.setitem(app.config, "MIDTRANS_VERIFY_STATUS", True)
-    name, order = case
-    assume(not closes_the_open_second_transaction(LIFECYCLES[name], order, verified=True))  # the xfail test below
-    run_sequence(midtrans, process, name, order, verified=True)
+    ends_at_midtrans_truth(app, midtrans, process, monkeypatch, case, verified=True)
 
 
 @SETTINGS
 @given(case=deliveries())
 def test_signature_only_still_ends_at_midtrans_truth(app, midtrans, process, monkeypatch, case):
-    monkeypatch.setitem(app.config, "MIDTRANS_VERIFY_STATUS", False)
-    name, order = case
-    assume(not closes_the_open_second_transaction(LIFECYCLES[name], order, verified=False))  # the xfail test below
-    run_sequence(midtrans, process, name, order, verified=False)
+    ends_at_midtrans_truth(app, midtrans, process, monkeypatch, case, verified=False)
 
 
 @pytest.mark.xfail(strict=True, reason="shop bug: a second transaction's pending that leaves the status as it was "
