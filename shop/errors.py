@@ -2,6 +2,14 @@
 from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
+# What the page says for these codes; any other code shows its own description (abort(400, "...")).
+MESSAGES = {
+    403: "Anda tidak memiliki akses ke halaman ini.",
+    404: "Halaman tidak ditemukan.",
+    413: "Permintaan terlalu besar.",
+    500: "Terjadi kesalahan pada server. Silakan coba lagi.",
+}
+
 
 def wants_json() -> bool:
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
@@ -10,8 +18,8 @@ def wants_json() -> bool:
 def handle_http_error(error: HTTPException):
     if wants_json():
         return jsonify(error=error.name.lower().replace(" ", "_"), message=error.description), error.code
-    template = f"errors/{error.code}.html" if error.code in (403, 404, 413, 500) else "errors/generic.html"
-    return render_template(template, error=error), error.code
+    message = MESSAGES.get(error.code, error.description)
+    return render_template("errors/error.html", code=error.code, message=message), error.code
 
 
 def register(app: Flask) -> None:

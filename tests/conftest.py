@@ -130,15 +130,21 @@ def runner(app):
     return app.test_cli_runner()
 
 
-@pytest.fixture
-def midtrans(app):
-    """A fake Midtrans over real HTTP on loopback; the gateway is pointed at it."""
-    saved = {k: app.config[k] for k in ("MIDTRANS_API_BASE_URL", "MIDTRANS_SNAP_BASE_URL")}
+@pytest.fixture(scope="session")
+def _midtrans_server():
+    # One server for the whole run, emptied per test by `midtrans`: stopping one costs a poll interval.
     with FakeServer() as fake:
-        app.config["MIDTRANS_API_BASE_URL"] = fake.url
-        app.config["MIDTRANS_SNAP_BASE_URL"] = fake.url + "/snap/v1"
         yield fake
-    app.config.update(saved)
+
+
+@pytest.fixture
+def midtrans(app, _midtrans_server, monkeypatch):
+    """A fake Midtrans over real HTTP on loopback, empty at the start of each test; the gateway is pointed at it."""
+    fake = _midtrans_server
+    fake.reset()
+    monkeypatch.setitem(app.config, "MIDTRANS_API_BASE_URL", fake.url)
+    monkeypatch.setitem(app.config, "MIDTRANS_SNAP_BASE_URL", fake.url + "/snap/v1")
+    return fake
 
 
 @pytest.fixture

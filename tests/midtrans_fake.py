@@ -48,6 +48,24 @@ class MidtransFake:
         with self.lock:
             self.scripts.setdefault((method, path), []).append(Scripted(status, body, delay, raw))
 
+    def reset(self, drain_seconds: float = 10.0) -> None:
+        """Forget every request, status and script; first let a late answer of the last test finish,
+        so it neither lands in the next test's requests nor counts as in flight with its first call."""
+        deadline = time.monotonic() + drain_seconds
+        while self.in_flight and time.monotonic() < deadline:
+            time.sleep(0.01)
+        with self.lock:
+            self.requests.clear()
+            self.statuses.clear()
+            self.scripts.clear()
+            self.most_in_flight = self.in_flight
+
+    def answers_status(self, body: dict, *idents: str) -> None:
+        """GET status of each of `idents` (the body's transaction id unless told) answers `body`, found."""
+        answer = {**body, "status_message": "Success, transaction is found"}
+        for ident in idents or [body["transaction_id"]]:
+            self.statuses[ident] = answer
+
     def calls(self, method: str | None = None, path_prefix: str = "") -> list[Recorded]:
         return [r for r in self.requests if (method is None or r.method == method) and r.path.startswith(path_prefix)]
 

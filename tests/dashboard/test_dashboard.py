@@ -11,7 +11,7 @@ from shop.payments.models import (Notification, NotificationOutcome, Notificatio
                                   NotificationState, PaymentStatus)
 from tests.factories import OrderFactory, PaymentFactory, UserFactory
 from tests.orders.helpers import log_in
-from tests.payments.helpers import for_payment
+from tests.payments.helpers import settles
 
 WIB = timezone(timedelta(hours=7))
 
@@ -164,17 +164,10 @@ def test_actions_reject_an_attempt_of_another_order(client, admin):
     assert response.status_code == 404
 
 
-def settled_at_midtrans(midtrans, payment) -> dict:
-    """Midtrans's GET status says `payment` was paid by BCA virtual account."""
-    body = for_payment(payment, "bank_transfer_bca_settlement.json")
-    midtrans.statuses[payment.midtrans_order_id] = {**body, "status_message": "Success, transaction is found"}
-    return body
-
-
 def test_recheck_applies_the_answer_and_refreshes_the_cached_pages(app, client, admin, midtrans):
     payment = PaymentFactory(status=PaymentStatus.PENDING)
     order = payment.order
-    settled_at_midtrans(midtrans, payment)
+    settles(midtrans, payment, key=payment.midtrans_order_id)
     page = f"/dashboard/pesanan/detail-pesanan/{order.id}"
     client.get(page)
     stream = app.extensions["order_push"].hub.open(order.id)
@@ -193,7 +186,7 @@ def test_recheck_applies_the_answer_and_refreshes_the_cached_pages(app, client, 
 
 def test_replay_applies_that_notification_again_as_a_new_history_row(client, admin, midtrans):
     payment = PaymentFactory(status=PaymentStatus.PENDING)
-    body = settled_at_midtrans(midtrans, payment)
+    body = settles(midtrans, payment, key=payment.midtrans_order_id)
     note = notification(payment, NotificationOutcome.REJECTED)
     note.body = json.dumps(body)
     db.session.flush()

@@ -1,4 +1,4 @@
-"""Small steps shared by the emulator's tests: create a Snap transaction, pay on its page."""
+"""Small steps shared by the emulator's tests: create a Snap transaction, pay on its page, compare JSON shapes."""
 from urllib.parse import parse_qs, urlsplit
 
 from tests.emulator.conftest import basic_auth
@@ -36,3 +36,12 @@ def status(client, ident: str, headers: dict | None = None):
 def finish_query(response) -> dict:
     """The query string of the redirect to the shop's finish URL, one value per key."""
     return {k: v[0] for k, v in parse_qs(urlsplit(response.headers["Location"]).query).items()}
+
+
+def json_shape(value):
+    """The JSON type of `value`; for lists and objects, the shape of what they hold."""
+    if isinstance(value, dict):
+        return {key: json_shape(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [json_shape(value[0])] if value else []
+    return type(value).__name__

@@ -4,8 +4,7 @@ import pytest
 from shop.emulator.store import EmulatorStore
 from shop.payments.gateway import signature_is_valid
 from tests.emulator.conftest import SERVER_KEY, basic_auth, sample
-from tests.emulator.helpers import PREFIX, choose, create, snap_payload, status, token_of
-from tests.emulator.test_notifications import json_shape
+from tests.emulator.helpers import PREFIX, choose, create, json_shape, snap_payload, status, token_of
 
 
 def same_fields(real: dict, ours: dict) -> dict:

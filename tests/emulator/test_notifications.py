@@ -6,6 +6,7 @@ import pytest
 from shop.emulator import notifications as shapes
 from shop.payments.gateway import signature_is_valid
 from tests.emulator.conftest import FIXTURES, SERVER_KEY, sample
+from tests.emulator.helpers import json_shape
 
 # (emulator method, status) -> the real sample(s) of the same payment method and status
 SAMPLES = {
@@ -37,15 +38,6 @@ def notification(method: str, status: str, amount: int = 145000) -> dict:
     txn = shapes.Transaction("TK-000042-1", "0b6f1c1e-8a3e-4c2a-9a57-3f0f2a1d9e10", amount, method,
                              "2026-11-27 10:00:00")
     return shapes.build_notification(txn, status, SERVER_KEY)
-
-
-def json_shape(value):
-    """The JSON type of `value`; for lists and objects, the shape of what they hold."""
-    if isinstance(value, dict):
-        return {key: json_shape(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [json_shape(value[0])] if value else []
-    return type(value).__name__
 
 
 def vocabulary(payment_type: str) -> set:

@@ -1,29 +1,10 @@
 """Fixtures for the payments tests."""
 import pytest
+import redis
+from aiosmtpd.controller import Controller
 
-from tests.midtrans_fake import FakeServer
 from tests.payments.helpers import committed_payment, run_now
-
-
-@pytest.fixture(scope="session")
-def _midtrans_server():
-    # One fake for the whole run: stopping a werkzeug server takes half a second each time.
-    with FakeServer() as fake:
-        yield fake
-
-
-@pytest.fixture
-def midtrans(app, _midtrans_server, monkeypatch):
-    """The fake Midtrans of tests/conftest.py, shared by the payments tests, reset per test."""
-    fake = _midtrans_server
-    with fake.lock:
-        fake.requests.clear()
-        fake.statuses.clear()
-        fake.scripts.clear()
-        fake.most_in_flight = 0
-    monkeypatch.setitem(app.config, "MIDTRANS_API_BASE_URL", fake.url)
-    monkeypatch.setitem(app.config, "MIDTRANS_SNAP_BASE_URL", fake.url + "/snap/v1")
-    return fake
+from tests.payments.processes import REDIS_URL, Inbox, free_port
 
 
 @pytest.fixture
@@ -49,3 +30,23 @@ def verify_status(app, midtrans, monkeypatch):
     """MIDTRANS_VERIFY_STATUS on, answered by the fake Midtrans (`midtrans.statuses`)."""
     monkeypatch.setitem(app.config, "MIDTRANS_VERIFY_STATUS", True)
     return midtrans
+
+
+@pytest.fixture
+def smtp():
+    """A local SMTP server on a free port: (its Inbox, its port)."""
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield inbox, controller.port
+    controller.stop()
+
+
+@pytest.fixture
+def broker():
+    """TEST_REDIS_URL's database, empty before and after: no messages from an earlier run."""
+    connection = redis.Redis.from_url(REDIS_URL)
+    connection.flushdb()
+    yield connection
+    connection.flushdb()
+    connection.close()

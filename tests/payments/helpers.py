@@ -1,11 +1,16 @@
 """Midtrans notification bodies for the payments tests: real sample shapes, signed with the test key."""
 import json
 import time
+from datetime import timedelta
 from pathlib import Path
 
+from sqlalchemy import select
+
 from shop.extensions import db
+from shop.models import utcnow
 from shop.orders.models import OrderLine
 from shop.payments.gateway import sign
+from shop.payments.models import Notification, Payment, PaymentStatus
 from tests.factories import OrderFactory, PaymentFactory, ProductFactory
 
 SAMPLES = Path(__file__).resolve().parent.parent / "fixtures" / "midtrans"
@@ -49,6 +54,48 @@ def committed_payment():
     payment = PaymentFactory(order=order, gross_amount=150000)
     db.session.commit()
     return payment
+
+
+def ago(**delta):
+    return utcnow() - timedelta(**delta)
+
+
+def stale(status=PaymentStatus.PENDING, created=None, **columns) -> Payment:
+    """A committed payment of 150.000 (2 units reserved, 3 left), two hours old unless told."""
+    payment = committed_payment()
+    payment.status = status
+    payment.created_at = created or ago(hours=2)
+    payment.expires_at = columns.pop("expires_at", utcnow() + timedelta(hours=20))
+    for name, value in columns.items():
+        setattr(payment, name, value)
+    db.session.commit()
+    return payment
+
+
+def settles(midtrans, payment, key=None, **changes) -> dict:
+    """A signed BCA VA settlement for `payment`; the fake's GET status answers the same, by the order id
+    and the transaction id (or by `key` alone). `changes` go into the body (transaction_status="expire")."""
+    changes.setdefault("transaction_id", f"tx-{payment.midtrans_order_id}")
+    body = for_payment(payment, "bank_transfer_bca_settlement.json", **changes)
+    midtrans.answers_status(body, *([key] if key else [payment.midtrans_order_id, body["transaction_id"]]))
+    return body
+
+
+def status_calls(midtrans) -> list[str]:
+    return [call.path for call in midtrans.calls("GET", "/v2/")]
+
+
+def fresh(model, ident):
+    """The row as the database holds it now (what another process committed included)."""
+    db.session.expire_all()
+    return db.session.get(model, ident)
+
+
+def history(payment_id: int) -> list[Notification]:
+    """The payment's notifications, oldest first, as the database holds them now."""
+    db.session.expire_all()
+    return db.session.scalars(select(Notification).where(Notification.payment_id == payment_id)
+                              .order_by(Notification.id)).all()
 
 
 def run_now(app, name: str):

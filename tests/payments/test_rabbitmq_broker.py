@@ -21,9 +21,8 @@ from shop.caching import order_page_keys
 from shop.extensions import db
 from shop.orders.models import OrderStatus
 from shop.payments.models import NotificationOutcome, NotificationState, Payment, PaymentStatus
-from tests.payments.helpers import committed_payment, wait_until
-from tests.payments.test_reconciliation_processes import Processes, fresh, history, settles
-from tests.payments.test_worker_end_to_end import broker, free_port, process_env, smtp  # noqa: F401
+from tests.payments.helpers import committed_payment, fresh, history, settles, wait_until
+from tests.payments.processes import Processes, free_port, process_env
 
 pytestmark = [pytest.mark.postgres, pytest.mark.integration]
 RABBITMQ = ("127.0.0.1", 5672)
@@ -62,7 +61,7 @@ def amqp_url():
 
 
 @pytest.fixture
-def shop(tmp_path, midtrans, smtp, broker, amqp_url):  # noqa: F811
+def shop(tmp_path, midtrans, smtp, broker, amqp_url):
     _, smtp_port = smtp
     # MIDTRANS_MAX_RETRIES=0: a failed GET status is retried by the task (a countdown), not in the call.
     processes = Processes(tmp_path, {**process_env(smtp_port, midtrans.url, free_port()),
@@ -78,7 +77,7 @@ def waiting_in(amqp_url: str, queue: str = "celery") -> int:
     return ready
 
 
-def test_a_notification_through_rabbitmq_pays_the_order_once(app, clean_db, broker, midtrans, smtp, shop,  # noqa: F811
+def test_a_notification_through_rabbitmq_pays_the_order_once(app, clean_db, broker, midtrans, smtp, shop,
                                                             amqp_url):
     inbox, _ = smtp
     payment = committed_payment()

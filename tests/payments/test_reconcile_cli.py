@@ -8,16 +8,11 @@ from shop.config import ConfigError, celery_settings, reconciliation_settings
 from shop.extensions import db
 from shop.orders.models import OrderStatus
 from shop.payments.models import Notification, NotificationSource, NotificationState, Payment, PaymentStatus
-from tests.payments.test_reconciliation import ago, settles, stale, status_calls
+from tests.payments.helpers import ago, fresh, settles, stale, status_calls
 
 
 def notifications() -> int:
     return db.session.scalar(select(func.count()).select_from(Notification))
-
-
-def fresh(payment) -> Payment:
-    db.session.expire_all()
-    return db.session.get(Payment, payment.id)
 
 
 def test_dry_run_asks_midtrans_prints_the_change_and_saves_nothing(runner, midtrans):
@@ -30,7 +25,7 @@ def test_dry_run_asks_midtrans_prints_the_change_and_saves_nothing(runner, midtr
     assert f"payment {payment.id} {payment.midtrans_order_id}: PENDING -> SUCCESS" in result.output
     assert "checked 1 payments: 1 changed, 0 failed" in result.output and "(dry run: nothing saved)" in result.output
     assert len(status_calls(midtrans)) == 1
-    after = fresh(payment)
+    after = fresh(Payment, payment.id)
     assert (after.status, after.last_checked_at, notifications()) == (PaymentStatus.PENDING, None, 0)
 
 
@@ -43,8 +38,9 @@ def test_reconcile_applies_and_commits_each_payment(runner, midtrans):
     assert result.exit_code == 0, result.output
     assert f"payment {waiting.id} {waiting.midtrans_order_id}: PENDING -> PENDING [NOT_FOUND]" in result.output
     assert "checked 2 payments: 1 changed, 0 failed" in result.output
-    assert (fresh(paid).status, fresh(paid).order.status) == (PaymentStatus.SUCCESS, OrderStatus.SUCCESS)
-    assert fresh(waiting).last_checked_at is not None
+    paid = fresh(Payment, paid.id)
+    assert (paid.status, paid.order.status) == (PaymentStatus.SUCCESS, OrderStatus.SUCCESS)
+    assert fresh(Payment, waiting.id).last_checked_at is not None
 
 
 def test_reconcile_one_order_checks_its_payments_whatever_their_age(runner, midtrans):
@@ -54,7 +50,7 @@ def test_reconcile_one_order_checks_its_payments_whatever_their_age(runner, midt
     result = runner.invoke(args=["midtrans", "reconcile", "--order", str(payment.order_id)])
 
     assert result.exit_code == 0, result.output
-    assert "[APPLIED]" in result.output and fresh(payment).status is PaymentStatus.SUCCESS
+    assert "[APPLIED]" in result.output and fresh(Payment, payment.id).status is PaymentStatus.SUCCESS
 
 
 def test_reconcile_of_an_unknown_order_is_refused(runner):
@@ -72,7 +68,7 @@ def test_a_concurrency_below_one_is_refused_before_anything_changes(runner, midt
     result = runner.invoke(args=["midtrans", "reconcile", "--concurrency", value])
 
     assert result.exit_code == 2 and f"Invalid value for '--concurrency': {complaint}" in result.output
-    assert status_calls(midtrans) == [] and fresh(payment).last_checked_at is None and notifications() == 0
+    assert status_calls(midtrans) == [] and fresh(Payment, payment.id).last_checked_at is None and notifications() == 0
 
 
 def test_on_sqlite_reconcile_checks_one_payment_at_a_time_and_says_so(runner, midtrans):
@@ -88,7 +84,7 @@ def test_on_sqlite_reconcile_checks_one_payment_at_a_time_and_says_so(runner, mi
     assert "note: SQLite takes one writer at a time: checking one payment at a time" in result.output
     assert "checked 3 payments: 3 changed, 0 failed" in result.output
     assert len(status_calls(midtrans)) == 3 and midtrans.most_in_flight == 1
-    assert [fresh(payment).status for payment in payments] == [PaymentStatus.SUCCESS] * 3
+    assert [fresh(Payment, payment.id).status for payment in payments] == [PaymentStatus.SUCCESS] * 3
 
 
 def test_reconcile_reports_midtrans_trouble_and_exits_non_zero(app, runner, midtrans):
@@ -101,7 +97,7 @@ def test_reconcile_reports_midtrans_trouble_and_exits_non_zero(app, runner, midt
     assert result.exit_code == 1
     assert f"payment {payment.id}: not checked: MidtransUnavailable" in result.output
     assert "1 of 1 payments could not be checked" in result.output
-    assert fresh(payment).status is PaymentStatus.PENDING and notifications() == 0
+    assert fresh(Payment, payment.id).status is PaymentStatus.PENDING and notifications() == 0
 
 
 def test_replay_prints_what_changed(runner, midtrans):

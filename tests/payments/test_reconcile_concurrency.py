@@ -15,8 +15,7 @@ from shop.models import utcnow
 from shop.orders.models import OrderStatus
 from shop.payments.models import Notification, Payment, PaymentStatus
 from tests.factories import PaymentFactory
-from tests.payments.helpers import for_payment
-from tests.payments.test_reconciliation import ago, settles, stale
+from tests.payments.helpers import ago, for_payment, settles, stale
 
 pytestmark = [pytest.mark.postgres, pytest.mark.integration]
 WAIT = 10  # seconds; only reached if the calls do not overlap
@@ -67,8 +66,8 @@ def test_two_payments_of_one_order_checked_at_once_take_turns(runner, clean_db, 
     paid = PaymentFactory(order=expired.order, attempt=2, gross_amount=150000, status=PaymentStatus.PENDING,
                           created_at=ago(hours=1), expires_at=utcnow() + timedelta(hours=20))
     db.session.commit()
-    midtrans.statuses[expired.midtrans_order_id] = for_payment(expired, "fixture_qris_expire_sbtest.json",
-                                                               transaction_id="tx-expired")
+    midtrans.answers_status(for_payment(expired, "fixture_qris_expire_sbtest.json", transaction_id="tx-expired"),
+                            expired.midtrans_order_id)
     settles(midtrans, paid)
     answer_together(2)  # both answers reach the database together: order, then payments
 

@@ -1,7 +1,5 @@
 """Reconciliation: GET status through the transition code, local expiry, orphaned orders, the sweeper."""
 import json
-from datetime import timedelta
-
 import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -15,47 +13,12 @@ from shop.payments.models import (Notification, NotificationOutcome, Notificatio
                                   Payment, PaymentStatus)
 from shop.orders.models import OrderLine
 from tests.factories import OrderFactory, ProductFactory
-from tests.payments.helpers import committed_payment, for_payment
-
-
-def ago(**delta):
-    return utcnow() - timedelta(**delta)
-
-
-def stale(status=PaymentStatus.PENDING, created=None, **columns) -> Payment:
-    """A committed payment of 150.000 (2 units reserved, 3 left), two hours old unless told."""
-    payment = committed_payment()
-    payment.status = status
-    payment.created_at = created or ago(hours=2)
-    payment.expires_at = columns.pop("expires_at", utcnow() + timedelta(hours=20))
-    for name, value in columns.items():
-        setattr(payment, name, value)
-    db.session.commit()
-    return payment
-
-
-def settles(midtrans, payment, key=None, **changes) -> dict:
-    """Make the fake Midtrans answer GET status for `payment` with a settlement (by order and transaction id)."""
-    changes.setdefault("transaction_id", f"tx-{payment.midtrans_order_id}")
-    body = for_payment(payment, "bank_transfer_bca_settlement.json", **changes)
-    answer = {**body, "status_message": "Success, transaction is found"}
-    for ident in [key] if key else [payment.midtrans_order_id, body["transaction_id"]]:
-        midtrans.statuses[ident] = answer
-    return body
-
-
-def history(payment) -> list[Notification]:
-    return db.session.scalars(select(Notification).where(Notification.payment_id == payment.id)
-                              .order_by(Notification.id)).all()
+from tests.payments.helpers import ago, for_payment, history, settles, stale, status_calls
 
 
 def stock_of(payment) -> int:
     db.session.expire_all()
     return db.session.get(Payment, payment.id).order.lines[0].product.stock
-
-
-def status_calls(midtrans) -> list[str]:
-    return [call.path for call in midtrans.calls("GET", "/v2/")]
 
 
 # --- recheck_payment ------------------------------------------------------------------------
@@ -68,7 +31,7 @@ def test_recheck_applies_midtrans_status_like_a_notification_and_records_it(midt
 
     assert (check.before, check.after, check.result) == (PaymentStatus.PENDING, PaymentStatus.SUCCESS, "APPLIED")
     assert payment.order.status is OrderStatus.SUCCESS and payment.last_checked_at is not None
-    [row] = history(payment)
+    [row] = history(payment.id)
     assert (row.source, row.state, row.outcome, row.attempts) == (
         NotificationSource.RECONCILE, NotificationState.PROCESSED, NotificationOutcome.APPLIED, 1)
     assert row.transaction_status == "settlement" and json.loads(row.body)["order_id"] == payment.midtrans_order_id
@@ -78,7 +41,7 @@ def test_recheck_applies_midtrans_status_like_a_notification_and_records_it(midt
 
     again = reconciling.recheck_payment(payment.id)
     assert again.result == "DUPLICATE" and not again.change.order_changed
-    assert [n.outcome for n in history(payment)] == [NotificationOutcome.APPLIED, NotificationOutcome.DUPLICATE]
+    assert [n.outcome for n in history(payment.id)] == [NotificationOutcome.APPLIED, NotificationOutcome.DUPLICATE]
 
 
 def test_unknown_to_midtrans_stays_open_until_the_snap_expiry_and_grace_passed(app, midtrans):
@@ -88,7 +51,7 @@ def test_unknown_to_midtrans_stays_open_until_the_snap_expiry_and_grace_passed(a
 
     assert check.result == reconciling.NOT_FOUND and check.change is None and check.notification_id is None
     assert payment.status is PaymentStatus.CREATED and payment.last_checked_at is not None
-    assert history(payment) == [] and stock_of(payment) == 3
+    assert history(payment.id) == [] and stock_of(payment) == 3
 
 
 def test_unknown_to_midtrans_after_its_snap_expiry_is_expired_and_its_stock_released_once(app, midtrans):
@@ -97,7 +60,7 @@ def test_unknown_to_midtrans_after_its_snap_expiry_is_expired_and_its_stock_rele
     check = reconciling.recheck_payment(payment.id)
 
     assert (check.after, check.change.after) == (PaymentStatus.EXPIRED, OrderStatus.EXPIRED)
-    [row] = history(payment)
+    [row] = history(payment.id)
     assert (row.source, row.status_code, row.transaction_status) == (NotificationSource.RECONCILE, "404", "expire")
     assert "expired by the shop" in row.body
     assert stock_of(payment) == 5
@@ -176,7 +139,7 @@ def test_the_check_task_leaves_a_payment_for_later_when_midtrans_is_down(app, mi
     assert task.apply(args=[payment.id]).result is None
 
     db.session.expire_all()
-    assert db.session.get(Payment, payment.id).status is PaymentStatus.PENDING and history(payment) == []
+    assert db.session.get(Payment, payment.id).status is PaymentStatus.PENDING and history(payment.id) == []
 
 
 # --- orders a crashed checkout left without a payment ------------------------------------------

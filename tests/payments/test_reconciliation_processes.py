@@ -6,7 +6,6 @@ and stops everything it started. Midtrans is the fake over HTTP (tests/midtrans_
 import os
 import signal
 import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
@@ -19,60 +18,13 @@ from shop.accounts.models import InboxMessage
 from shop.extensions import db
 from shop.models import utcnow
 from shop.orders.models import OrderStatus
-from shop.payments.models import (Notification, NotificationOutcome, NotificationSource, NotificationState,
-                                  Payment, PaymentStatus)
-from tests.payments.helpers import URL, committed_payment, for_payment, wait_until
-from tests.payments.test_worker_end_to_end import (REDIS_URL, _answers, broker, free_port,  # noqa: F401
-                                                   process_env, smtp)
+from shop.payments.models import NotificationOutcome, NotificationSource, NotificationState, Payment, PaymentStatus
+from tests.payments.helpers import committed_payment, fresh, history, settles, wait_until
+from tests.payments.processes import Processes, free_port, process_env
 
 pytestmark = [pytest.mark.postgres, pytest.mark.integration]
-ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT = 45.0
 FAST_JOBS = {"RECONCILE_INTERVAL_SECONDS": "1", "SWEEP_INTERVAL_SECONDS": "1", "SWEEP_DELAY_SECONDS": "2"}
-
-
-class Processes:
-    """Start shop processes in their own session (so a whole worker can be SIGKILLed), stop them all."""
-
-    def __init__(self, tmp_path: Path, env: dict):
-        self.tmp_path, self.env, self.running = tmp_path, env, []
-
-    def start(self, name: str, *args: str, **env) -> subprocess.Popen:
-        log = (self.tmp_path / f"{name}.log").open("a")
-        process = subprocess.Popen([sys.executable, "-m", *args], cwd=ROOT, env={**self.env, **env},
-                                   stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        self.running.append(process)
-        return process
-
-    def worker(self, name: str, pool: str = "solo", concurrency: int = 2) -> subprocess.Popen:
-        return self.start(name, "celery", "-A", "celery_worker", "worker", f"--pool={pool}",
-                          f"--concurrency={concurrency}", f"--hostname={name}@%h", "--loglevel=INFO",
-                          "--without-gossip", "--without-mingle")
-
-    def beat(self) -> subprocess.Popen:
-        return self.start("beat", "celery", "-A", "celery_worker", "beat", "--loglevel=INFO",
-                          f"--schedule={self.tmp_path / 'beat-schedule'}")
-
-    def web(self, name: str) -> str:
-        port = free_port()
-        self.start(name, "gunicorn", "wsgi:app", "-c", "gunicorn.conf.py", PORT=str(port))
-        url = f"http://127.0.0.1:{port}{URL}"
-        wait_until(lambda: _answers(url), f"{name} to answer", TIMEOUT)
-        return url
-
-    def log(self, name: str) -> str:
-        return (self.tmp_path / f"{name}.log").read_text()
-
-    def stop_all(self) -> None:
-        for process in self.running:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-        for process in self.running:
-            try:
-                process.wait(15)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(5)
 
 
 @pytest.fixture
@@ -83,25 +35,6 @@ def shop(tmp_path, midtrans, smtp):
     processes = Processes(tmp_path, env)
     yield processes
     processes.stop_all()
-
-
-def settles(midtrans, payment, status="settlement") -> dict:
-    """A signed notification for `payment`; the fake's GET status answers the same (by transaction id)."""
-    body = for_payment(payment, "bank_transfer_bca_settlement.json", transaction_status=status,
-                       transaction_id=f"tx-{payment.midtrans_order_id}")
-    midtrans.statuses[body["transaction_id"]] = midtrans.statuses[payment.midtrans_order_id] = body
-    return body
-
-
-def fresh(model, ident):
-    db.session.expire_all()
-    return db.session.get(model, ident)
-
-
-def history(payment_id: int) -> list[Notification]:
-    db.session.expire_all()
-    return db.session.scalars(select(Notification).where(Notification.payment_id == payment_id)
-                              .order_by(Notification.id)).all()
 
 
 def inbox_messages(order_id: int) -> int:
@@ -249,7 +182,7 @@ def test_two_web_and_two_worker_processes_apply_every_notification_exactly_once(
     inbox, _ = smtp
     paid = [committed_payment() for _ in range(8)]
     expired = [committed_payment() for _ in range(4)]
-    bodies = [settles(midtrans, p) for p in paid] + [settles(midtrans, p, "expire") for p in expired]
+    bodies = [settles(midtrans, p) for p in paid] + [settles(midtrans, p, transaction_status="expire") for p in expired]
     urls = [shop.web("web1"), shop.web("web2")]
     for name in ("worker1", "worker2"):
         shop.worker(name, pool="prefork")

@@ -62,7 +62,7 @@ def test_sample_reaches_its_final_state(app, client, midtrans, monkeypatch, name
     body = signed(sample(name))
     payment, _ = _payment_for(body, before)
     monkeypatch.setitem(app.config, "MIDTRANS_VERIFY_STATUS", verify)
-    midtrans.statuses[body["transaction_id"]] = {**body, "status_message": "Success, transaction is found"}
+    midtrans.answers_status(body)
     with mail.record_messages() as outbox:
         assert post(client, body).status_code == 200
     db.session.expire_all()

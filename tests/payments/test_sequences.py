@@ -5,11 +5,19 @@ notifications at least once, some several times, in any order, through the signa
 notifications table and the task. With GET status on, Midtrans answers with its truth at the time
 of each delivery (never behind what was already delivered); with it off, only the signed bodies
 count and the transition table alone must keep the payment right.
+
+The expected end (payment and order status, stock given back, flagged for an admin) comes from
+`expected_end`, a small model of Midtrans's rules written without the shop's code: within one
+transaction only a later status counts; a failed first transaction counts only until the second
+one is heard of; money reported for a payment the shop holds as failed, or after the stock went
+back, and a challenged card are for an admin.
 """
 import itertools
 import json
+from dataclasses import dataclass
 
-from hypothesis import HealthCheck, given, settings, strategies as st
+import pytest
+from hypothesis import HealthCheck, assume, given, settings, strategies as st
 from sqlalchemy import func, select
 
 from shop.accounts.models import InboxMessage
@@ -17,7 +25,7 @@ from shop.extensions import db, mail
 from shop.orders.models import OrderStatus
 from shop.payments import receiving
 from shop.payments.models import PaymentStatus as P
-from shop.payments.states import OPEN, PAID, status_for
+from shop.payments.states import OPEN, PAID
 from tests.payments.helpers import committed_payment, signed
 
 EXAMPLES = 120
@@ -53,10 +61,71 @@ LIFECYCLES = {
                                 ("A", "expire", None, {"payment_type": "qris"}, {}),
                                 ("B", "pending", None, VA, {}), ("B", "settlement", "accept", VA, {})],
 }
+# What each (transaction_status, fraud_status) of the lifecycles means, from Midtrans's documentation.
+MEANS = {
+    ("pending", None): P.PENDING, ("capture", "challenge"): P.CHALLENGE, ("capture", "accept"): P.SUCCESS,
+    ("settlement", "accept"): P.SUCCESS, ("settlement", None): P.SUCCESS,
+    ("deny", None): P.DENIED, ("deny", "accept"): P.DENIED, ("deny", "deny"): P.DENIED,
+    ("expire", None): P.EXPIRED, ("cancel", "accept"): P.CANCELLED,
+    ("partial_refund", "accept"): P.PARTIALLY_REFUNDED, ("refund", "accept"): P.REFUNDED,
+}
+MONEY = (P.SUCCESS, P.PARTIALLY_REFUNDED, P.REFUNDED)
+FAILURES = (P.DENIED, P.EXPIRED, P.CANCELLED)
 ORDER_FOR = {P.SUCCESS: OrderStatus.SUCCESS, P.EXPIRED: OrderStatus.EXPIRED, P.DENIED: OrderStatus.FAILED,
              P.CANCELLED: OrderStatus.CANCELLED, P.REFUNDED: OrderStatus.REFUNDED}
-RELEASED = (OrderStatus.EXPIRED, OrderStatus.FAILED, OrderStatus.CANCELLED)
 _ids = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class End:
+    payment: P
+    order: OrderStatus
+    stock_released: bool
+    needs_review: bool
+
+
+def expected_end(events, order, verified: bool) -> End:
+    """Where the shop must end after delivering `events` in `order` (see the module's docstring)."""
+    latest, status, released, review = {}, P.CREATED, False, False
+    for seen, transaction, new in learned(events, order, verified):
+        if seen <= latest.get(transaction, -1) or (transaction == "A" and "B" in latest):
+            review = review or (new in MONEY and status in FAILURES)  # money for a payment held as failed
+            continue
+        latest[transaction] = seen
+        review = review or new is P.CHALLENGE or (new in MONEY and released)  # paid after the stock went back
+        status = new
+        released = released or status in FAILURES
+    return End(status, ORDER_FOR[status], released, review)
+
+
+def closes_the_open_second_transaction(events, order, verified: bool) -> bool:
+    """The one case the shop gets wrong today (test_a_first_transaction_failing_late_leaves_the_second_open):
+    the payment keeps naming the transaction of its last status *change*, so after the second transaction's
+    pending found it already pending from the first, the first's failure is applied as the payment's own."""
+    latest, status, named = {}, P.CREATED, None
+    for seen, transaction, new in learned(events, order, verified):
+        if transaction == "A" and "B" in latest and named == "A" and new in FAILURES:
+            return True
+        if seen <= latest.get(transaction, -1) or (transaction == "A" and "B" in latest):
+            continue
+        named = transaction if named is None or new is not status else named
+        latest[transaction], status = seen, new
+    return False
+
+
+def learned(events, order, verified: bool):
+    """For each delivery: the index, transaction and meaning of what the shop learns from it (with
+    GET status on, Midtrans's truth for that transaction by then; off, the delivered body)."""
+    furthest = -1
+    for index in order:
+        furthest = max(furthest, index)
+        seen = truth_index(events, furthest, events[index][0]) if verified else index
+        yield seen, events[seen][0], MEANS[events[seen][1:3]]
+
+
+def truth_index(events, delivered_up_to: int, transaction: str) -> int:
+    """The event GET status reports for `transaction` once Midtrans got to `delivered_up_to`."""
+    return max(i for i in range(delivered_up_to + 1) if events[i][0] == transaction)
 
 
 @st.composite
@@ -88,13 +157,7 @@ def body_for(payment, event, run: int) -> dict:
     return signed(body)
 
 
-def truth_at(events, bodies, delivered_up_to: int, transaction: str) -> dict | None:
-    """What GET status says for `transaction` once Midtrans got at least to `delivered_up_to`."""
-    known = [bodies[i] for i in range(delivered_up_to + 1) if events[i][0] == transaction]
-    return {**known[-1], "status_message": "Success, transaction is found"} if known else None
-
-
-def run_sequence(midtrans, process, name, order):
+def run_sequence(midtrans, process, name, order, verified: bool):
     run = next(_ids)
     events = LIFECYCLES[name]
     payment = committed_payment()
@@ -104,18 +167,14 @@ def run_sequence(midtrans, process, name, order):
     with mail.record_messages() as outbox:
         for index in order:
             furthest = max(furthest, index)
-            for transaction in "AB":
-                truth = truth_at(events, bodies, furthest, transaction)
-                if truth:
-                    midtrans.statuses[f"trx-{run}-{transaction}"] = truth
+            for transaction in {event[0] for event in events[:furthest + 1]}:
+                midtrans.answers_status(bodies[truth_index(events, furthest, transaction)])
             notification = receiving.record_notification(json.dumps(bodies[index]).encode())
             db.session.commit()
             process(notification.id)
             seen_paid = check_invariants(payment, product, outbox, seen_paid)
-    expected = status_for(events[-1][1], events[-1][2])
-    assert payment.status is expected, (name, order)
-    assert payment.order.status is ORDER_FOR.get(expected, payment.order.status)
-    assert payment.order.stock_released is (payment.order.status in RELEASED) or payment.order.needs_review
+    end = End(payment.status, payment.order.status, payment.order.stock_released, payment.order.needs_review)
+    assert end == expected_end(events, order, verified), (name, order)
 
 
 def check_invariants(payment, product, outbox, seen_paid: bool) -> bool:
@@ -132,15 +191,33 @@ SETTINGS = settings(max_examples=EXAMPLES, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
 
+def ends_at_midtrans_truth(app, midtrans, process, monkeypatch, case, verified: bool) -> None:
+    name, order = case
+    assume(not closes_the_open_second_transaction(LIFECYCLES[name], order, verified))  # the xfail test below
+    monkeypatch.setitem(app.config, "MIDTRANS_VERIFY_STATUS", verified)
+    run_sequence(midtrans, process, name, order, verified)
+
+
 @SETTINGS
 @given(case=deliveries())
 def test_verified_by_get_status_ends_at_midtrans_truth(app, midtrans, process, monkeypatch, case):
-    monkeypatch.setitem(app.config, "MIDTRANS_VERIFY_STATUS", True)
-    run_sequence(midtrans, process, *case)
+    ends_at_midtrans_truth(app, midtrans, process, monkeypatch, case, verified=True)
 
 
 @SETTINGS
 @given(case=deliveries())
 def test_signature_only_still_ends_at_midtrans_truth(app, midtrans, process, monkeypatch, case):
-    monkeypatch.setitem(app.config, "MIDTRANS_VERIFY_STATUS", False)
-    run_sequence(midtrans, process, *case)
+    ends_at_midtrans_truth(app, midtrans, process, monkeypatch, case, verified=False)
+
+
+@pytest.mark.xfail(strict=True, reason="shop bug: a second transaction's pending that leaves the status as it was "
+                   "does not make it the payment's transaction (shop/payments/processing.py _move), so the "
+                   "first transaction's later expire is applied as its own: order expired, stock given back "
+                   "while the VA is still open, then flagged when it is paid")
+@pytest.mark.parametrize("verified", [True, False], ids=["GET status", "signature only"])
+def test_a_first_transaction_failing_late_leaves_the_second_open(app, midtrans, process, monkeypatch, verified):
+    monkeypatch.setitem(app.config, "MIDTRANS_VERIFY_STATUS", verified)
+    events, order = LIFECYCLES["qr expired then va paid"], [0, 2, 1, 3]
+    assert closes_the_open_second_transaction(events, order, verified)
+    assert expected_end(events, order, verified) == End(P.SUCCESS, OrderStatus.SUCCESS, False, False)
+    run_sequence(midtrans, process, "qr expired then va paid", order, verified)

@@ -6,8 +6,11 @@ import pytest
 from shop import create_app
 from shop.config import EMULATOR_PREFIX, TEST_SETTINGS
 from shop.extensions import db
+from shop.payments.models import Notification
 from tests.conftest import fix_pysqlite_transactions
-from tests.payments.conftest import _midtrans_server, midtrans, payment, product  # noqa: F401
+from tests.factories import OrderFactory, PaymentFactory, ProductFactory, UserFactory
+from tests.payments.conftest import payment, product  # noqa: F401
+from tests.security.walk import World
 
 
 @pytest.fixture
@@ -65,3 +68,17 @@ def emulator_shop(app, tmp_path):
     assert any(rule.rule.startswith(EMULATOR_PREFIX) for rule in shop.url_map.iter_rules())
     yield shop
     app.extensions["celery"].set_default()
+
+
+@pytest.fixture
+def world():
+    """An owner with an order, payment and notification, another shopper, an admin and a product, committed."""
+    owner, shopper, admin = UserFactory(), UserFactory(), UserFactory(is_admin=True)
+    product = ProductFactory(name="Kopi Gayo")
+    order = OrderFactory(user=owner)
+    payment = PaymentFactory(order=order)
+    notification = Notification(payment=payment, midtrans_order_id=payment.midtrans_order_id, body="{}",
+                                transaction_status="pending", status_code="201", gross_amount="100000.00")
+    db.session.add(notification)
+    db.session.commit()  # into the test's outer transaction: a view's rollback must not undo it
+    return World(owner, shopper, admin, order, product, payment, notification)

@@ -2,7 +2,7 @@
 
 A new endpoint without a row fails tests/security/test_routes.py. To add one, put its
 endpoint name in ENDPOINTS with its class; if its URL takes an argument the walk does not
-know yet, add a sample value to `sample_values` in that test.
+know yet, add a sample value to `sample_values` in tests/security/walk.py.
 """
 PUBLIC = "public"  # anyone, logged in or not
 LOGIN = "login required"  # anonymous -> the login page; any logged-in user

@@ -2,7 +2,7 @@
 
 Every answer must be a 4xx with a JSON error (never a 5xx, never a 2xx), nothing may be stored
 or changed, and afterwards a genuine notification still goes through. EXAMPLES is the count of
-cases per strategy (docs/readme/security.md quotes the total).
+cases per strategy (docs/security.md quotes the total).
 """
 import json
 

@@ -18,7 +18,7 @@ from shop.payments.gateway import sign
 from shop.payments.models import Payment
 from tests.factories import ProductFactory, UserFactory
 from tests.payments.helpers import for_payment, post
-from tests.security.test_routes import walk, world  # noqa: F401 -- world is a fixture
+from tests.security.walk import walk
 
 SERVER_KEY = "SB-Mid-server-Zq7DoNotLeak4f1e"
 CLIENT_KEY = "SB-Mid-client-visible9c2b"
