@@ -189,8 +189,12 @@ def _flag(payment: Payment, reason: str) -> NotificationOutcome:
 
 def _move(payment: Payment, event: states.PaymentEvent, status: dict) -> NotificationOutcome:
     transaction_id = status.get("transaction_id")
+    # Another transaction of the same Snap order that wins becomes the payment's own, even when its
+    # status is the one we had (a second pending: a new VA number), so the first one's late failure
+    # is then judged as another transaction's.
+    switched = bool(payment.transaction_id and transaction_id and transaction_id != payment.transaction_id)
     try:
-        if payment.transaction_id and transaction_id and transaction_id != payment.transaction_id:
+        if switched:
             newer = _is_newer(status.get("transaction_time"), payment.transaction_time)
             new = states.next_status_across_transactions(payment.status, event, newer)
         else:
@@ -205,7 +209,7 @@ def _move(payment: Payment, event: states.PaymentEvent, status: dict) -> Notific
         return Outcome.STALE
     except states.IllegalTransition as exc:
         return _flag(payment, str(exc))
-    changed = new != payment.status
+    changed = new != payment.status or switched
     record_details(payment, status, overwrite=changed)
     payment.status = new
     return Outcome.APPLIED if changed else Outcome.DUPLICATE

@@ -17,7 +17,7 @@ import json
 from dataclasses import dataclass
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 from sqlalchemy import func, select
 
 from shop.accounts.models import InboxMessage
@@ -99,9 +99,9 @@ def expected_end(events, order, verified: bool) -> End:
 
 
 def closes_the_open_second_transaction(events, order, verified: bool) -> bool:
-    """The one case the shop gets wrong today (test_a_first_transaction_failing_late_leaves_the_second_open):
-    the payment keeps naming the transaction of its last status *change*, so after the second transaction's
-    pending found it already pending from the first, the first's failure is applied as the payment's own."""
+    """The delivery the shop once got wrong (test_a_first_transaction_failing_late_leaves_the_second_open):
+    when the payment kept naming the transaction of its last status *change*, the second transaction's
+    pending found it already pending from the first, and the first's late failure was applied as its own."""
     latest, status, named = {}, P.CREATED, None
     for seen, transaction, new in learned(events, order, verified):
         if transaction == "A" and "B" in latest and named == "A" and new in FAILURES:
@@ -193,7 +193,6 @@ SETTINGS = settings(max_examples=EXAMPLES, deadline=None, derandomize=True,
 
 def ends_at_midtrans_truth(app, midtrans, process, monkeypatch, case, verified: bool) -> None:
     name, order = case
-    assume(not closes_the_open_second_transaction(LIFECYCLES[name], order, verified))  # the xfail test below
     monkeypatch.setitem(app.config, "MIDTRANS_VERIFY_STATUS", verified)
     run_sequence(midtrans, process, name, order, verified)
 
@@ -210,10 +209,6 @@ def test_signature_only_still_ends_at_midtrans_truth(app, midtrans, process, mon
     ends_at_midtrans_truth(app, midtrans, process, monkeypatch, case, verified=False)
 
 
-@pytest.mark.xfail(strict=True, reason="shop bug: a second transaction's pending that leaves the status as it was "
-                   "does not make it the payment's transaction (shop/payments/processing.py _move), so the "
-                   "first transaction's later expire is applied as its own: order expired, stock given back "
-                   "while the VA is still open, then flagged when it is paid")
 @pytest.mark.parametrize("verified", [True, False], ids=["GET status", "signature only"])
 def test_a_first_transaction_failing_late_leaves_the_second_open(app, midtrans, process, monkeypatch, verified):
     monkeypatch.setitem(app.config, "MIDTRANS_VERIFY_STATUS", verified)
