@@ -19,6 +19,7 @@ from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
 from shop.extensions import cache, login_manager
+from shop.numbers import ascii_digits
 
 ORDER_PAGE = "page:/orders/{order_id}:user={user_id}:session={session}"
 # A random value every cached order page of one shopper is stored with: deleting it retires them all.
@@ -105,7 +106,7 @@ def signed_visitor() -> SignedVisitor | None:
         return None
     login_id = str(session.get("_user_id", ""))
     user_id, _, version = login_id.partition(":")
-    if not (user_id.isdigit() and version.isdigit()):
+    if not (ascii_digits(user_id) and ascii_digits(version)):
         return None
     shown = {name: value for name, value in session.items() if name not in NOT_SHOWN}
     digest = hashlib.sha256(json.dumps(shown, sort_keys=True, default=str).encode()).hexdigest()[:32]

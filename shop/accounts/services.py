@@ -10,6 +10,7 @@ from shop.accounts.models import User
 from shop.extensions import cache, db
 from shop.formatting import wib
 from shop.models import utcnow
+from shop.numbers import ascii_digits
 
 log = logging.getLogger(__name__)
 
@@ -156,7 +157,7 @@ def end_sessions(user: User) -> None:
 def load_user(session_id: str) -> User | None:
     """Flask-Login's user_loader: "id:session_version", refused if the version is stale."""
     user_id, _, version = session_id.partition(":")
-    if not (user_id.isdigit() and version.isdigit()):
+    if not (ascii_digits(user_id) and ascii_digits(version)):
         return None
     user = db.session.get(User, int(user_id))
     if user is None or user.session_version != int(version):

@@ -10,6 +10,7 @@ from shop.caching import CSRF_PLACEHOLDER, ORDER_LIST, ORDER_PAGE, cached_for_ow
 from shop.checkout import workflow as checkout
 from shop.checkout.services import CheckoutError
 from shop.extensions import db
+from shop.numbers import whole_number
 from shop.orders import services
 from shop.orders.models import OrderStatus
 from shop.orders.push import init_push, status_events
@@ -43,10 +44,10 @@ def _render_list(page: int) -> str:
 
 
 def page_number() -> int:
-    raw = request.args.get("page", "1")
-    if not raw.isdigit() or not 1 <= int(raw) <= LAST_PAGE:
+    page = whole_number(request.args.get("page", "1"), 1, LAST_PAGE)
+    if page is None:
         abort(400, description="Nomor halaman tidak valid: gunakan angka 1 atau lebih.")
-    return int(raw)
+    return page
 
 
 @bp.get("/orders/<int:order_id>")
