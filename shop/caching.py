@@ -29,6 +29,10 @@ DASHBOARD_LIST = "page:/dashboard/pesanan"
 DASHBOARD_DETAIL = "page:/dashboard/pesanan/detail-pesanan/{order_id}"
 # Cached HTML holds this instead of a CSRF token; each response puts the reader's own token in.
 CSRF_PLACEHOLDER = "__csrf_token_filled_in_per_request__"
+# The hidden field exactly as the templates write it; only this whole field is ever filled in.
+# Shopper text is autoescaped: it can hold the placeholder but never `<` or `"`, so a name or an
+# address that carries the placeholder stays the placeholder and never shows a reader's token.
+CSRF_FIELD = '<input type="hidden" name="csrf_token" value="{}">'
 # Session entries no page shows (the CSRF secret, Flask-Login's freshness bookkeeping): kept out
 # of the key. Everything else in the session (the user and session version, the cart) is in it.
 NOT_SHOWN = frozenset({"csrf_token", "_fresh", "_id"})
@@ -71,8 +75,16 @@ def private(body: str) -> Response:
 
 
 def with_csrf_token(html: str) -> str:
-    """Cached HTML with this reader's CSRF token where the placeholder stands."""
-    return html.replace(CSRF_PLACEHOLDER, generate_csrf()) if CSRF_PLACEHOLDER in html else html
+    """Cached HTML with this reader's CSRF token in each hidden field that holds the placeholder."""
+    field = CSRF_FIELD.format(CSRF_PLACEHOLDER)
+    return html.replace(field, CSRF_FIELD.format(generate_csrf())) if field in html else html
+
+
+def without_csrf_token(html: str) -> str | None:
+    """Rendered HTML with this reader's token swapped for the placeholder; None if it shows it elsewhere."""
+    token = generate_csrf()
+    html = html.replace(CSRF_FIELD.format(token), CSRF_FIELD.format(CSRF_PLACEHOLDER))
+    return None if token in html else html
 
 
 def cached_html(key: str, stamp: str, render: Callable[[], str]) -> Markup:
@@ -138,8 +150,8 @@ def cached_for_owner(key: str):
                 return private(with_csrf_token(entry[1]))
             token = token or _new_token(token_key)
             response = view(**args)
-            if token is not None and _checked_page_for(visitor, response):
-                html = response.get_data(as_text=True).replace(generate_csrf(), CSRF_PLACEHOLDER)
+            html = _checked_page_for(visitor, response) and without_csrf_token(response.get_data(as_text=True))
+            if token is not None and html:
                 cache.set(page_key, (token, html))
             return response
         return serve
