@@ -12,6 +12,8 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+from shop.production import DEVELOPMENT_SECRET_KEY, UnsafeProduction, check_production
+
 INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
 
 # Keys the emulator accepts; they only ever authenticate against our own emulator.
@@ -187,11 +189,12 @@ def finalize(config: dict) -> None:
     production = config["SHOP_PRODUCTION"]
     if production:
         _require_production_secrets(config)
+        _refuse_unsafe_production(config)
     if config["MIDTRANS_EMULATOR"] is None:
         config["MIDTRANS_EMULATOR"] = not production and not config["MIDTRANS_SERVER_KEY"]
     if config["MIDTRANS_EMULATOR"]:
         _use_emulator(config)
-    config["SECRET_KEY"] = config["SECRET_KEY"] or "dev-only-not-secret"
+    config["SECRET_KEY"] = config["SECRET_KEY"] or DEVELOPMENT_SECRET_KEY
     if isinstance(config["MIDTRANS_NOTIFICATION_ALLOWED_IPS"], str):
         config["MIDTRANS_NOTIFICATION_ALLOWED_IPS"] = ip_networks(config["MIDTRANS_NOTIFICATION_ALLOWED_IPS"])
     if config["TRUSTED_PROXY_COUNT"] < 0:
@@ -234,6 +237,13 @@ def _require_production_secrets(config: dict) -> None:
         raise ConfigError("SHOP_PRODUCTION is on but these settings are missing: " + ", ".join(missing))
     if config["MIDTRANS_EMULATOR"]:
         raise ConfigError("MIDTRANS_EMULATOR cannot be on when SHOP_PRODUCTION is on")
+
+
+def _refuse_unsafe_production(config: dict) -> None:
+    try:
+        check_production({**config, "EMULATOR_SERVER_KEY": EMULATOR_SERVER_KEY})
+    except UnsafeProduction as error:
+        raise ConfigError(str(error)) from None
 
 
 def _use_emulator(config: dict) -> None:

@@ -1,4 +1,5 @@
 """Fixtures for the security tests: the payments feature's, and other apps on the same database."""
+import secrets
 from contextlib import contextmanager
 
 import pytest
@@ -8,6 +9,11 @@ from shop.config import EMULATOR_PREFIX, TEST_SETTINGS
 from shop.extensions import db
 from tests.conftest import fix_pysqlite_transactions
 from tests.payments.conftest import _midtrans_server, midtrans, payment, product  # noqa: F401
+
+
+def unpublished_server_key() -> str:
+    """A server key shaped like Midtrans's that appears nowhere in the project (production refuses those)."""
+    return "SB-Mid-server-" + secrets.token_urlsafe(18)
 
 
 @pytest.fixture
@@ -44,9 +50,9 @@ def other_app(app):
 @pytest.fixture
 def production(app, other_app, monkeypatch):
     """The shop as SHOP_PRODUCTION=1 builds it, every required secret set, CSRF on."""
-    env = {"SHOP_PRODUCTION": "1", "SECRET_KEY": "production-secret-" + "x" * 40,
+    env = {"SHOP_PRODUCTION": "1", "SECRET_KEY": secrets.token_urlsafe(48),
            "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "BASE_URL": "https://toko.example", "REDIS_URL": "redis://127.0.0.1:6379/9",
-           "MIDTRANS_SERVER_KEY": "SB-Mid-server-prod-test", "MIDTRANS_CLIENT_KEY": "SB-Mid-client-prod-test",
+           "MIDTRANS_SERVER_KEY": unpublished_server_key(), "MIDTRANS_CLIENT_KEY": "SB-Mid-client-prod-test",
            "MAIL_SERVER": ""}
     for name, value in env.items():
         monkeypatch.setenv(name, value)
