@@ -29,6 +29,10 @@ def check_production(config, env=os.environ) -> None:
     if config.get("DEBUG") or _on(env.get("FLASK_DEBUG")):
         raise UnsafeProduction("FLASK_DEBUG must be off when SHOP_PRODUCTION is on: the debugger runs any code "
                                "a visitor sends. Unset FLASK_DEBUG (and do not pass --debug).")
+    if env.get("DYNO") and not (env.get("TRUSTED_PROXY_COUNT") or "").strip():
+        raise UnsafeProduction("TRUSTED_PROXY_COUNT must be set behind Heroku's router (DYNO is set): 1 for the "
+                               "router alone. Unset, every client has the router's address and one attacker's "
+                               "failed log-ins throttle everybody.")
     reason = weak_secret(config["SECRET_KEY"])
     if reason:
         raise UnsafeProduction(f"SECRET_KEY {reason}; anyone who knows it can sign an admin's session. "

@@ -58,3 +58,22 @@ def test_development_still_starts_on_its_default(monkeypatch):
     for name in ("SHOP_PRODUCTION", "SECRET_KEY", "MIDTRANS_SERVER_KEY"):
         monkeypatch.delenv(name, raising=False)
     assert create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"}).secret_key == DEVELOPMENT_SECRET_KEY
+
+
+def test_production_behind_herokus_router_refuses_an_unset_proxy_count(monkeypatch):
+    production_env(monkeypatch, DYNO="web.1")
+    monkeypatch.delenv("TRUSTED_PROXY_COUNT", raising=False)
+    with pytest.raises(ConfigError, match="TRUSTED_PROXY_COUNT"):
+        create_app()
+    monkeypatch.setenv("TRUSTED_PROXY_COUNT", "1")
+    assert create_app().config["TRUSTED_PROXY_COUNT"] == 1
+
+
+def test_production_warns_when_no_proxy_is_trusted_and_requests_come_through_one(monkeypatch, caplog):
+    production_env(monkeypatch)
+    monkeypatch.delenv("TRUSTED_PROXY_COUNT", raising=False)
+    shop = create_app()
+    assert "TRUSTED_PROXY_COUNT is 0 but it is not set" in caplog.text
+    caplog.clear()
+    shop.test_client().get("/healthz", headers={"X-Forwarded-For": "203.0.113.5"})
+    assert "TRUSTED_PROXY_COUNT is 0 but requests carry X-Forwarded-For" in caplog.text
