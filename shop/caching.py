@@ -35,7 +35,7 @@ CSRF_PLACEHOLDER = "__csrf_token_filled_in_per_request__"
 CSRF_FIELD = '<input type="hidden" name="csrf_token" value="{}">'
 # Session entries no page shows (the CSRF secret, Flask-Login's freshness bookkeeping): kept out
 # of the key. Everything else in the session (the user and session version, the cart) is in it.
-NOT_SHOWN = frozenset({"csrf_token", "_fresh", "_id"})
+NOT_SHOWN = frozenset({"csrf_token", "_fresh", "_id", "stream_holder"})
 
 
 def order_page_keys(order_id: int, user_id: int) -> list[str]:

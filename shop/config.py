@@ -81,6 +81,8 @@ def settings_from_env(env: Mapping[str, str] = os.environ) -> dict:
         "CACHE_DEFAULT_TIMEOUT": int(get("CACHE_DEFAULT_TIMEOUT", "300")),
         "STATUS_PUSH": _bool(env.get("STATUS_PUSH"), True),
         "STATUS_PUSH_MAX_STREAMS": int(get("STATUS_PUSH_MAX_STREAMS", "800")),
+        "STATUS_PUSH_STREAMS_PER_USER": int(get("STATUS_PUSH_STREAMS_PER_USER", "6")),
+        "STATUS_PUSH_STREAMS_PER_SESSION": int(get("STATUS_PUSH_STREAMS_PER_SESSION", "3")),
         "MAIL_SERVER": get("MAIL_SERVER"),
         "MAIL_PORT": int(get("MAIL_PORT", "25")),
         "MAIL_USE_TLS": _bool(env.get("MAIL_USE_TLS")),

@@ -14,6 +14,7 @@ from shop.numbers import whole_number
 from shop.orders import services
 from shop.orders.models import OrderStatus
 from shop.orders.push import init_push, status_events
+from shop.orders.quota import stream_holders
 from shop.payments import services as payment_services
 from shop.payments.models import NotificationOutcome
 
@@ -94,6 +95,9 @@ def events(order_id: int):
     if push.hub.count() >= current_app.config["STATUS_PUSH_MAX_STREAMS"]:
         # Keep connections free for everything else; the page's poll still shows the change.
         abort(503, description="Terlalu banyak halaman terbuka; status diperbarui tiap 10 detik.")
+    holders = stream_holders()
+    if not push.hub.quota.take(holders):
+        abort(429, description="Terlalu banyak halaman status terbuka untuk akun ini; status diperbarui tiap 10 detik.")
     stream = push.hub.open(order_id)
     push.listen()
     # A stream can stay open for hours; it must not hold a database connection meanwhile.
@@ -101,7 +105,7 @@ def events(order_id: int):
     body = status_events(stream, lambda: _read_status(order_id))
     response = Response(stream_with_context(body), mimetype="text/event-stream",
                         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
-    response.call_on_close(lambda: push.hub.close(order_id, stream))
+    response.call_on_close(lambda: (push.hub.close(order_id, stream), push.hub.quota.give_back(holders)))
     return response
 
 
