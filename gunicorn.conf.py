@@ -1,7 +1,9 @@
 """gunicorn settings for the `web` process (Procfile). Every value can come from the environment."""
 import os
 
-bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"
+# All interfaces only in production (a platform's router must reach it); elsewhere this machine alone.
+_production = os.environ.get("SHOP_PRODUCTION", "").strip().lower() in {"1", "true", "yes", "on"}
+bind = f"{os.environ.get('HOST', '0.0.0.0' if _production else '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 # gevent: every open order page holds a status stream (Server-Sent Events) for minutes; a greenlet
 # per connection holds hundreds of them without starving other requests, where gthread would need

@@ -69,6 +69,7 @@ def settings_from_env(env: Mapping[str, str] = os.environ) -> dict:
         "MIDTRANS_EMULATOR": _bool(env.get("MIDTRANS_EMULATOR")) if get("MIDTRANS_EMULATOR") else None,
         "MIDTRANS_EMULATOR_DB": get("MIDTRANS_EMULATOR_DB", str(INSTANCE_DIR / "midtrans-emulator.sqlite3")),
         "MIDTRANS_EMULATOR_NOTIFICATION_URL": get("MIDTRANS_EMULATOR_NOTIFICATION_URL"),
+        "MIDTRANS_EMULATOR_ALLOW_REMOTE": _bool(env.get("MIDTRANS_EMULATOR_ALLOW_REMOTE")),
         "MIDTRANS_EMULATOR_RETRY_DELAYS": retry_delays(get("MIDTRANS_EMULATOR_RETRY_DELAYS", "1,2,3,5,8")),
         "MIDTRANS_VERIFY_STATUS": _bool(env.get("MIDTRANS_VERIFY_STATUS"), True),
         "MIDTRANS_NOTIFICATION_ALLOWED_IPS": get("MIDTRANS_NOTIFICATION_ALLOWED_IPS"),
