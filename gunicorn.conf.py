@@ -1,15 +1,20 @@
 """gunicorn settings for the `web` process (Procfile). Every value can come from the environment."""
 import os
 
-bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"
+# All interfaces only in production (a platform's router must reach it); elsewhere this machine alone.
+_production = os.environ.get("SHOP_PRODUCTION", "").strip().lower() in {"1", "true", "yes", "on"}
+bind = f"{os.environ.get('HOST', '0.0.0.0' if _production else '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 # gevent: every open order page holds a status stream (Server-Sent Events) for minutes; a greenlet
 # per connection holds hundreds of them without starving other requests, where gthread would need
 # a thread each. See docs/pages.md ("Why gunicorn runs gevent workers").
-worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gevent")
+# web_worker.py's worker adds a deadline on reading each request body (GUNICORN_REQUEST_READ_SECONDS) and a
+# cap on the connections one address holds (GUNICORN_CONNECTIONS_PER_SOURCE; never a trusted proxy's).
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "web_worker.ShopGeventWorker")
 worker_connections = int(os.environ.get("GUNICORN_WORKER_CONNECTIONS", "1000"))
 threads = int(os.environ.get("GUNICORN_THREADS", "8"))  # used only with GUNICORN_WORKER_CLASS=gthread
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+# Also how long gevent workers wait for a request's headers: a client that trickles them is cut off.
 keepalive = 5
 accesslog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
@@ -24,7 +29,7 @@ def post_request(worker, req, environ, resp):
     (p50 0.3 ms but p99 1.5 s at 16 connections on loopback). One cooperative yield per request
     makes the worker take connections in turns (p99 12 ms), at the same throughput.
     """
-    if worker_class == "gevent":
+    if worker_class in ("gevent", "web_worker.ShopGeventWorker"):
         import gevent
 
         gevent.sleep(0)

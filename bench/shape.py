@@ -1,10 +1,12 @@
 """The environment of the production shape on loopback: what the shop processes are started with."""
 import os
+import secrets
 
-SERVER_KEY = "SB-Mid-server-bench"
+# Production refuses keys written in the project: these are made per run (children inherit them).
+SERVER_KEY = os.environ.setdefault("BENCH_SERVER_KEY", "SB-Mid-server-" + secrets.token_urlsafe(18))
 WORKER_CONCURRENCY = 4  # the Procfile's default (${WORKER_CONCURRENCY:-4})
 CLIENT_KEY = "SB-Mid-client-bench"
-SECRET_KEY = "bench-secret-not-for-production"
+SECRET_KEY = os.environ.setdefault("BENCH_SECRET_KEY", secrets.token_urlsafe(48))
 DEFAULT_DATABASE = "postgresql://postgres@127.0.0.1:5432/shop_bench_suite"
 # Celery's queue (db 6) and the page cache and status push (db 7): only the bench uses them.
 # Two runs at once (say, while developing) each need their own pair.

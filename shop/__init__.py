@@ -17,6 +17,7 @@ def create_app(config: dict | None = None) -> Flask:
     configure(app, config)
     configure_logging(app)
     register_extensions(app)
+    register_converters(app)
     register_blueprints(app)
     register_push(app)
     register_tasks()
@@ -65,6 +66,13 @@ def import_models() -> None:
     import shop.catalog.models  # noqa: F401
     import shop.orders.models  # noqa: F401
     import shop.payments.models  # noqa: F401
+
+
+def register_converters(app: Flask) -> None:
+    # Before any rule is added: `<int:...>` in every URL takes ASCII digits only.
+    from shop.numbers import IdConverter
+
+    app.url_map.converters["int"] = IdConverter
 
 
 def register_blueprints(app: Flask) -> None:

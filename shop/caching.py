@@ -19,6 +19,7 @@ from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
 from shop.extensions import cache, login_manager
+from shop.numbers import ascii_digits
 
 ORDER_PAGE = "page:/orders/{order_id}:user={user_id}:session={session}"
 # A random value every cached order page of one shopper is stored with: deleting it retires them all.
@@ -28,9 +29,13 @@ DASHBOARD_LIST = "page:/dashboard/pesanan"
 DASHBOARD_DETAIL = "page:/dashboard/pesanan/detail-pesanan/{order_id}"
 # Cached HTML holds this instead of a CSRF token; each response puts the reader's own token in.
 CSRF_PLACEHOLDER = "__csrf_token_filled_in_per_request__"
+# The hidden field exactly as the templates write it; only this whole field is ever filled in.
+# Shopper text is autoescaped: it can hold the placeholder but never `<` or `"`, so a name or an
+# address that carries the placeholder stays the placeholder and never shows a reader's token.
+CSRF_FIELD = '<input type="hidden" name="csrf_token" value="{}">'
 # Session entries no page shows (the CSRF secret, Flask-Login's freshness bookkeeping): kept out
 # of the key. Everything else in the session (the user and session version, the cart) is in it.
-NOT_SHOWN = frozenset({"csrf_token", "_fresh", "_id"})
+NOT_SHOWN = frozenset({"csrf_token", "_fresh", "_id", "stream_holder"})
 
 
 def order_page_keys(order_id: int, user_id: int) -> list[str]:
@@ -70,8 +75,16 @@ def private(body: str) -> Response:
 
 
 def with_csrf_token(html: str) -> str:
-    """Cached HTML with this reader's CSRF token where the placeholder stands."""
-    return html.replace(CSRF_PLACEHOLDER, generate_csrf()) if CSRF_PLACEHOLDER in html else html
+    """Cached HTML with this reader's CSRF token in each hidden field that holds the placeholder."""
+    field = CSRF_FIELD.format(CSRF_PLACEHOLDER)
+    return html.replace(field, CSRF_FIELD.format(generate_csrf())) if field in html else html
+
+
+def without_csrf_token(html: str) -> str | None:
+    """Rendered HTML with this reader's token swapped for the placeholder; None if it shows it elsewhere."""
+    token = generate_csrf()
+    html = html.replace(CSRF_FIELD.format(token), CSRF_FIELD.format(CSRF_PLACEHOLDER))
+    return None if token in html else html
 
 
 def cached_html(key: str, stamp: str, render: Callable[[], str]) -> Markup:
@@ -105,7 +118,7 @@ def signed_visitor() -> SignedVisitor | None:
         return None
     login_id = str(session.get("_user_id", ""))
     user_id, _, version = login_id.partition(":")
-    if not (user_id.isdigit() and version.isdigit()):
+    if not (ascii_digits(user_id) and ascii_digits(version)):
         return None
     shown = {name: value for name, value in session.items() if name not in NOT_SHOWN}
     digest = hashlib.sha256(json.dumps(shown, sort_keys=True, default=str).encode()).hexdigest()[:32]
@@ -137,8 +150,8 @@ def cached_for_owner(key: str):
                 return private(with_csrf_token(entry[1]))
             token = token or _new_token(token_key)
             response = view(**args)
-            if token is not None and _checked_page_for(visitor, response):
-                html = response.get_data(as_text=True).replace(generate_csrf(), CSRF_PLACEHOLDER)
+            html = _checked_page_for(visitor, response) and without_csrf_token(response.get_data(as_text=True))
+            if token is not None and html:
                 cache.set(page_key, (token, html))
             return response
         return serve

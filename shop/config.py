@@ -12,6 +12,8 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+from shop.production import DEVELOPMENT_SECRET_KEY, UnsafeProduction, check_production
+
 INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
 
 # Keys the emulator accepts; they only ever authenticate against our own emulator.
@@ -67,6 +69,7 @@ def settings_from_env(env: Mapping[str, str] = os.environ) -> dict:
         "MIDTRANS_EMULATOR": _bool(env.get("MIDTRANS_EMULATOR")) if get("MIDTRANS_EMULATOR") else None,
         "MIDTRANS_EMULATOR_DB": get("MIDTRANS_EMULATOR_DB", str(INSTANCE_DIR / "midtrans-emulator.sqlite3")),
         "MIDTRANS_EMULATOR_NOTIFICATION_URL": get("MIDTRANS_EMULATOR_NOTIFICATION_URL"),
+        "MIDTRANS_EMULATOR_ALLOW_REMOTE": _bool(env.get("MIDTRANS_EMULATOR_ALLOW_REMOTE")),
         "MIDTRANS_EMULATOR_RETRY_DELAYS": retry_delays(get("MIDTRANS_EMULATOR_RETRY_DELAYS", "1,2,3,5,8")),
         "MIDTRANS_VERIFY_STATUS": _bool(env.get("MIDTRANS_VERIFY_STATUS"), True),
         "MIDTRANS_NOTIFICATION_ALLOWED_IPS": get("MIDTRANS_NOTIFICATION_ALLOWED_IPS"),
@@ -79,6 +82,8 @@ def settings_from_env(env: Mapping[str, str] = os.environ) -> dict:
         "CACHE_DEFAULT_TIMEOUT": int(get("CACHE_DEFAULT_TIMEOUT", "300")),
         "STATUS_PUSH": _bool(env.get("STATUS_PUSH"), True),
         "STATUS_PUSH_MAX_STREAMS": int(get("STATUS_PUSH_MAX_STREAMS", "800")),
+        "STATUS_PUSH_STREAMS_PER_USER": int(get("STATUS_PUSH_STREAMS_PER_USER", "6")),
+        "STATUS_PUSH_STREAMS_PER_SESSION": int(get("STATUS_PUSH_STREAMS_PER_SESSION", "3")),
         "MAIL_SERVER": get("MAIL_SERVER"),
         "MAIL_PORT": int(get("MAIL_PORT", "25")),
         "MAIL_USE_TLS": _bool(env.get("MAIL_USE_TLS")),
@@ -187,11 +192,12 @@ def finalize(config: dict) -> None:
     production = config["SHOP_PRODUCTION"]
     if production:
         _require_production_secrets(config)
+        _refuse_unsafe_production(config)
     if config["MIDTRANS_EMULATOR"] is None:
         config["MIDTRANS_EMULATOR"] = not production and not config["MIDTRANS_SERVER_KEY"]
     if config["MIDTRANS_EMULATOR"]:
         _use_emulator(config)
-    config["SECRET_KEY"] = config["SECRET_KEY"] or "dev-only-not-secret"
+    config["SECRET_KEY"] = config["SECRET_KEY"] or DEVELOPMENT_SECRET_KEY
     if isinstance(config["MIDTRANS_NOTIFICATION_ALLOWED_IPS"], str):
         config["MIDTRANS_NOTIFICATION_ALLOWED_IPS"] = ip_networks(config["MIDTRANS_NOTIFICATION_ALLOWED_IPS"])
     if config["TRUSTED_PROXY_COUNT"] < 0:
@@ -234,6 +240,13 @@ def _require_production_secrets(config: dict) -> None:
         raise ConfigError("SHOP_PRODUCTION is on but these settings are missing: " + ", ".join(missing))
     if config["MIDTRANS_EMULATOR"]:
         raise ConfigError("MIDTRANS_EMULATOR cannot be on when SHOP_PRODUCTION is on")
+
+
+def _refuse_unsafe_production(config: dict) -> None:
+    try:
+        check_production({**config, "EMULATOR_SERVER_KEY": EMULATOR_SERVER_KEY})
+    except UnsafeProduction as error:
+        raise ConfigError(str(error)) from None
 
 
 def _use_emulator(config: dict) -> None:

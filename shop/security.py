@@ -1,10 +1,14 @@
 """Security headers on every response, the session cookie's signing, and the client's address behind proxies."""
+import logging
+import os
 from urllib.parse import urlsplit
 
-from flask import Flask, Request, Response, current_app
+from flask import Flask, Request, Response, current_app, request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from itsdangerous import URLSafeTimedSerializer
 from werkzeug.middleware.proxy_fix import ProxyFix
+
+log = logging.getLogger(__name__)
 
 
 def origin_of(url: str) -> str:
@@ -88,7 +92,29 @@ def trust_proxies(app: Flask) -> None:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)
 
 
+UNTRUSTED_PROXY = ("TRUSTED_PROXY_COUNT is 0 but %s: behind a proxy every client then has the proxy's address, "
+                   "so the per-address log-in limits count everybody together. Set TRUSTED_PROXY_COUNT to the "
+                   "number of proxies in front of the shop (1 behind Heroku's router or one nginx).")
+
+
+def warn_of_untrusted_proxies(app: Flask) -> None:
+    """In production with no proxy trusted: warn at start-up if that was not said explicitly, and at
+    the first request that comes through a proxy anyway (it carries X-Forwarded-For)."""
+    if not app.config["SHOP_PRODUCTION"] or app.config["TRUSTED_PROXY_COUNT"]:
+        return
+    if not os.environ.get("TRUSTED_PROXY_COUNT", "").strip():
+        log.warning(UNTRUSTED_PROXY, "it is not set")
+    warned = []
+
+    @app.before_request
+    def _forwarded_request_seen():
+        if not warned and "X-Forwarded-For" in request.headers:
+            warned.append(True)
+            log.warning(UNTRUSTED_PROXY, "requests carry X-Forwarded-For")
+
+
 def register(app: Flask) -> None:
     app.session_interface = CookieSessions()
     app.after_request(add_security_headers)
     trust_proxies(app)
+    warn_of_untrusted_proxies(app)

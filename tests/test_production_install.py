@@ -9,6 +9,7 @@ flower, each until it answers or says it is ready.
 """
 import os
 import re
+import secrets
 import signal
 import socket
 import subprocess
@@ -115,8 +116,8 @@ def test_every_procfile_process_starts_from_requirements_txt_alone(production_bi
     broker = redis.Redis.from_url(REDIS_URL)
     broker.flushdb()
     web_port, flower_port = free_port(), free_port()
-    env = {"DATABASE_URL": database, "REDIS_URL": REDIS_URL, "SECRET_KEY": "production-install-test",
-           "BASE_URL": f"http://127.0.0.1:{web_port}", "MIDTRANS_SERVER_KEY": "SB-Mid-server-install-test",
+    env = {"DATABASE_URL": database, "REDIS_URL": REDIS_URL, "SECRET_KEY": secrets.token_urlsafe(48),
+           "BASE_URL": f"http://127.0.0.1:{web_port}", "MIDTRANS_SERVER_KEY": "SB-Mid-server-" + secrets.token_urlsafe(18),
            "MIDTRANS_CLIENT_KEY": "SB-Mid-client-install-test", "MIDTRANS_API_BASE_URL": "http://127.0.0.1:9",
            "MIDTRANS_SNAP_BASE_URL": "http://127.0.0.1:9", "SHOP_PRODUCTION": "1",
            "HOST": "127.0.0.1", "PORT": str(web_port), "WORKER_CONCURRENCY": "1",

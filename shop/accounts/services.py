@@ -1,6 +1,7 @@
 """Accounts: registration, password log-in with throttling, and session versions."""
+import hashlib
 import logging
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import func, select
@@ -8,13 +9,18 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from shop.accounts.models import User
 from shop.extensions import cache, db
-from shop.jakarta import for_people
-from shop.models import utcnow
+from shop.numbers import ascii_digits
 
 log = logging.getLogger(__name__)
 
+# Failures one e-mail may have from one address before that pair waits LOCK_DURATION.
 MAX_FAILED_LOGINS = 5
 LOCK_DURATION = timedelta(minutes=15)
+# Failures of one e-mail, from anywhere, after which an address over its limit may not try it.
+UNDER_ATTACK = 3
+# The same words whether the e-mail has an account or not.
+LOGIN_PAUSED = (f"Terlalu banyak percobaan masuk yang gagal untuk email ini dari alamat Anda. "
+                f"Coba lagi dalam {LOCK_DURATION.seconds // 60} menit, atau masuk dari jaringan lain.")
 MIN_PASSWORD_LENGTH = 8
 # Checked against when the e-mail is unknown, so a miss costs as much time as a wrong password.
 _DUMMY_HASH = "scrypt:32768:8:1$0000000000000000$" + "0" * 128
@@ -36,13 +42,6 @@ class InvalidCredentials(AccountError):
     pass
 
 
-class AccountLocked(AccountError):
-    def __init__(self, until: datetime):
-        super().__init__(f"Akun dikunci sementara karena {MAX_FAILED_LOGINS} kali gagal masuk. "
-                         f"Coba lagi setelah {for_people(until)}.")
-        self.until = until
-
-
 def normalize_email(email: str) -> str:
     return email.strip().lower()
 
@@ -53,8 +52,9 @@ def find_user_by_email(email: str) -> User | None:
 
 def sign_up(email: str, name: str, password: str, address: str) -> User | None:
     """Register from `address`, refusing once it has submitted too many registrations."""
-    refuse_if_throttled("register", address)
-    count_attempt("register", address)
+    if address_over_limit("register", address):
+        raise _throttled("register", address)
+    _count_one(_address_key("register", address), current_app.config["ADDRESS_THROTTLE_MINUTES"] * 60)
     return register_user(email, name, password)
 
 
@@ -79,43 +79,37 @@ def register_user(email: str, name: str, password: str) -> User | None:
 
 
 def log_in(email: str, password: str, address: str) -> User:
-    """Authenticate from `address`, refusing once it has had too many failed log-ins."""
-    refuse_if_throttled("login", address)
+    """Authenticate from `address`; raises InvalidCredentials, or TooManyAttempts (429).
+
+    Refused while this e-mail has had MAX_FAILED_LOGINS failures from this address (the pair is
+    locked, not the account: its owner still gets in from anywhere else), and while the address
+    is over its own limit, unless the account is not under attack. Many shoppers can share one
+    address (a proxy, an office): one attacker among them must not keep the others out.
+    """
+    if address_over_limit("login", address) and account_under_attack(email):
+        raise _throttled("login", address)
+    if _count(_account_key(email, address)) >= MAX_FAILED_LOGINS:
+        log.warning("log-in paused for an e-mail from address=%s", address)
+        raise TooManyAttempts(LOGIN_PAUSED)
     try:
-        return authenticate(email, password)
-    except AccountError:
-        count_attempt("login", address)
+        user = authenticate(email, password)
+    except InvalidCredentials:
+        for key, seconds in _failure_counts(email, address):
+            _count_one(key, seconds)
         raise
+    cache.delete(_account_key(email, address))
+    return user
 
 
 def authenticate(email: str, password: str) -> User:
-    """Check a password, counting failures; raises InvalidCredentials or AccountLocked."""
+    """Check a password; raises InvalidCredentials (the same for an unknown e-mail)."""
     user = find_user_by_email(email)
     if user is None:
         check_password_hash(_DUMMY_HASH, password)
         raise InvalidCredentials("Email atau kata sandi salah.")
-    now = utcnow()
-    if user.locked_until is not None and user.locked_until > now:
-        raise AccountLocked(user.locked_until)
     if not user.check_password(password):
-        _count_failed_login(user, now)
         raise InvalidCredentials("Email atau kata sandi salah.")
-    user.failed_logins, user.locked_until = 0, None
     return user
-
-
-def _count_failed_login(user: User, now: datetime) -> None:
-    if user.locked_until is not None:
-        # The previous lock has run out: this failure is the first of a new count.
-        user.failed_logins, user.locked_until = 1, None
-    else:
-        user.failed_logins = User.failed_logins + 1  # in SQL, so parallel guesses all count
-        db.session.flush()
-        db.session.refresh(user, ["failed_logins"])
-    if user.failed_logins >= MAX_FAILED_LOGINS:
-        user.locked_until = now + LOCK_DURATION
-        log.warning("account locked user=%s failed_logins=%d until=%s", user.id, user.failed_logins,
-                    user.locked_until.isoformat())
 
 
 # What each throttled action counts, and the setting that caps it per client address.
@@ -126,24 +120,46 @@ def _address_key(action: str, address: str) -> str:
     return f"throttle:{action}:address={address}"
 
 
-def refuse_if_throttled(action: str, address: str) -> None:
-    """Raise TooManyAttempts while `address` is over its limit for `action` (before any account is looked up)."""
-    if (cache.get(_address_key(action, address)) or 0) < current_app.config[ADDRESS_LIMITS[action]]:
-        return
+def _account_key(email: str, address: str = "") -> str:
+    """The failures of one e-mail (known or not, so the answer tells nothing), from one address or all."""
+    digest = hashlib.sha256(normalize_email(email).encode()).hexdigest()[:32]
+    return f"throttle:login:account={digest}" + (f":address={address}" if address else "")
+
+
+def _failure_counts(email: str, address: str) -> list[tuple[str, int]]:
+    window = current_app.config["ADDRESS_THROTTLE_MINUTES"] * 60
+    return [(_address_key("login", address), window), (_account_key(email), window),
+            (_account_key(email, address), int(LOCK_DURATION.total_seconds()))]
+
+
+def account_under_attack(email: str) -> bool:
+    """True once the e-mail has had UNDER_ATTACK failed log-ins, from any address, in the window."""
+    return _count(_account_key(email)) >= UNDER_ATTACK
+
+
+def address_over_limit(action: str, address: str) -> bool:
+    return _count(_address_key(action, address)) >= current_app.config[ADDRESS_LIMITS[action]]
+
+
+def _throttled(action: str, address: str) -> TooManyAttempts:
     log.warning("address throttled action=%s address=%s", action, address)
-    raise TooManyAttempts("Terlalu banyak percobaan dari alamat Anda. Coba lagi beberapa menit lagi.")
+    return TooManyAttempts("Terlalu banyak percobaan dari alamat Anda. Coba lagi beberapa menit lagi.")
 
 
-def count_attempt(action: str, address: str) -> None:
-    """Count one attempt of `address`; the first opens its window of ADDRESS_THROTTLE_MINUTES.
+def _count(key: str) -> int:
+    return cache.get(key) or 0
+
+
+def _count_one(key: str, seconds: int) -> None:
+    """Count one attempt under `key`; the first opens its window of `seconds`.
 
     In the cache, not the transaction: a refused log-in rolls nothing back from it. On Redis,
     ADD sets the expiry and INCR keeps it and counts parallel attempts from every process. The
     local cache (no REDIS_URL: one process) moves the expiry to CACHE_DEFAULT_TIMEOUT after each
     count instead, so there a count lasts until that long without attempts.
     """
-    key, backend = _address_key(action, address), cache.cache  # flask-caching has no inc of its own
-    backend.add(key, 0, timeout=current_app.config["ADDRESS_THROTTLE_MINUTES"] * 60)
+    backend = cache.cache  # flask-caching has no inc of its own
+    backend.add(key, 0, timeout=seconds)
     backend.inc(key)
 
 
@@ -156,7 +172,7 @@ def end_sessions(user: User) -> None:
 def load_user(session_id: str) -> User | None:
     """Flask-Login's user_loader: "id:session_version", refused if the version is stale."""
     user_id, _, version = session_id.partition(":")
-    if not (user_id.isdigit() and version.isdigit()):
+    if not (ascii_digits(user_id) and ascii_digits(version)):
         return None
     user = db.session.get(User, int(user_id))
     if user is None or user.session_version != int(version):

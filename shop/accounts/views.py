@@ -78,7 +78,6 @@ def login():
             # request.remote_addr is the client's address: ProxyFix sets it behind TRUSTED_PROXY_COUNT proxies.
             user = services.log_in(form.email.data, form.password.data, request.remote_addr)
         except services.AccountError as error:
-            db.session.commit()  # keeps the failure count
             flash(str(error), "error")
             status = error.status_code
         else:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from shop.catalog.models import Product
 from shop.catalog.services import products_by_id
+from shop.numbers import ascii_digits, whole_number
 
 MAX_QUANTITY = 99
 
@@ -45,24 +46,24 @@ class Cart:
 
 def parse_quantity(raw) -> int:
     """A quantity from a form: a whole number from 1 to MAX_QUANTITY."""
-    text = str(raw if raw is not None else "").strip()
-    if not text.isdigit() or not 1 <= int(text) <= MAX_QUANTITY:
+    quantity = whole_number(str(raw if raw is not None else "").strip(), 1, MAX_QUANTITY)
+    if quantity is None:
         raise CartError(f"Jumlah harus berupa angka 1 sampai {MAX_QUANTITY}.")
-    return int(text)
+    return quantity
 
 
 def parse_product_id(raw) -> int:
-    text = str(raw if raw is not None else "").strip()
-    if not text.isdigit():
+    product_id = whole_number(str(raw if raw is not None else "").strip())
+    if product_id is None:
         raise CartError("Produk tidak ditemukan atau sudah tidak dijual.")
-    return int(text)
+    return product_id
 
 
 def stored_quantities(stored: Mapping | None) -> dict[int, int]:
     """The stored cart as {product id: quantity}, skipping anything malformed."""
     result = {}
     for key, value in (stored or {}).items():
-        if str(key).isdigit() and type(value) is int and 1 <= value <= MAX_QUANTITY:
+        if ascii_digits(str(key)) and type(value) is int and 1 <= value <= MAX_QUANTITY:
             result[int(key)] = value
     return result
 

@@ -37,8 +37,7 @@ def add():
         stored, product = services.add_item(session.get(CART_KEY), request.form.get("product_id"),
                                             request.form.get("quantity"))
     except CartError as error:
-        flash(str(error), "error")
-        return redirect(url_for("cart.show"), 303)
+        return refused(error)
     save_cart(stored)
     flash(f"{product.name} masuk ke keranjang.", "success")
     return redirect(url_for("cart.show"), 303)
@@ -61,7 +60,12 @@ def _change(change, done_message: str):
     try:
         save_cart(change(session.get(CART_KEY)))
     except CartError as error:
-        flash(str(error), "error")
-    else:
-        flash(done_message, "success")
+        return refused(error)
+    flash(done_message, "success")
     return redirect(url_for("cart.show"), 303)
+
+
+def refused(error: CartError):
+    """A malformed or impossible change: the cart page at once with the reason, as a 400."""
+    flash(str(error), "error")
+    return show(), 400

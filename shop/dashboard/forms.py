@@ -1,8 +1,9 @@
 """The dashboard's order filters, read from the query string."""
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, IntegerField, SelectChoice, SelectField, StringField
+from wtforms import BooleanField, DateField, SelectChoice, SelectField, StringField
 from wtforms.validators import Length, NumberRange, Optional, ValidationError
 
+from shop.forms import WholeNumberField
 from shop.orders.models import OrderStatus
 from shop.dashboard.services import OrderFilter
 
@@ -19,7 +20,7 @@ class OrderFilterForm(FlaskForm):
     date_to = DateField("Sampai tanggal", validators=[Optional()])
     q = StringField("Cari (no. pesanan, order id Midtrans, e-mail)", validators=[Optional(), Length(max=254)])
     attention = BooleanField("Hanya yang perlu ditinjau")
-    page = IntegerField("Halaman", validators=[Optional(), NumberRange(min=1, max=LAST_PAGE)])
+    page = WholeNumberField("Halaman", validators=[Optional(), NumberRange(min=1, max=LAST_PAGE)])
 
     def validate_date_to(self, field):
         if field.data and self.date_from.data and field.data < self.date_from.data:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import selectinload
 from shop import jakarta
 from shop.accounts.models import User
 from shop.extensions import db
+from shop.numbers import ascii_digits
 from shop.orders.models import Order, OrderStatus
 from shop.orders.services import order_stamp
 from shop.payments.models import Notification, Payment
@@ -113,7 +114,7 @@ def _matches(search: str):
     """A number is an order id; anything else a Midtrans order id or part of an e-mail address."""
     term = search.strip().lstrip("#")
     attempts = select(Payment.order_id).where(Payment.midtrans_order_id == term)
-    if term.isdigit():
+    if ascii_digits(term):
         return or_(Order.id == int(term), Order.id.in_(attempts)) if len(term) <= LONGEST_ORDER_ID \
             else Order.id.in_(attempts)
     emails = select(User.id).where(func.lower(User.email).contains(term.lower(), autoescape=True))

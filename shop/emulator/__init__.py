@@ -13,7 +13,8 @@ from shop.config import EMULATOR_PREFIX, EMULATOR_SERVER_KEY, settings_from_env
 log = logging.getLogger(__name__)
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
-SETTING_NAMES = ("MIDTRANS_EMULATOR_DB", "MIDTRANS_EMULATOR_NOTIFICATION_URL", "MIDTRANS_EMULATOR_RETRY_DELAYS")
+SETTING_NAMES = ("MIDTRANS_EMULATOR_DB", "MIDTRANS_EMULATOR_NOTIFICATION_URL", "MIDTRANS_EMULATOR_RETRY_DELAYS",
+                 "MIDTRANS_EMULATOR_ALLOW_REMOTE")
 
 
 def register_emulator(app: Flask) -> None:

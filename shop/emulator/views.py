@@ -6,9 +6,10 @@ server key gets HTTP 401.
 """
 import base64
 import hmac
+import ipaddress
 import uuid
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 
 from shop.emulator import notifications as shapes
 from shop.emulator import services
@@ -23,6 +24,24 @@ SNAP_401 = {"error_messages": [
 CORE_401 = {"status_code": "401",
             "status_message": "Transaction cannot be authorized with the current client/server key."}
 NOT_ALLOWED = {"status_code": "412", "status_message": "Merchant cannot modify the status of the transaction"}
+
+
+@bp.before_request
+def loopback_only():
+    """Anyone who reaches the emulator can pay any order: it answers this machine alone unless
+    MIDTRANS_EMULATOR_ALLOW_REMOTE is on (say, a phone on the LAN trying the payment page)."""
+    if current_app.config.get("MIDTRANS_EMULATOR_ALLOW_REMOTE") or is_loopback(request.remote_addr):
+        return None
+    abort(403, description="Emulator Midtrans hanya melayani komputer ini (127.0.0.1). "
+                           "Setel MIDTRANS_EMULATOR_ALLOW_REMOTE=1 untuk mengizinkan alamat lain.")
+
+
+def is_loopback(address: str | None) -> bool:
+    try:
+        ip = ipaddress.ip_address(address or "")
+    except ValueError:
+        return False
+    return (getattr(ip, "ipv4_mapped", None) or ip).is_loopback
 
 
 def server_key_given() -> bool:

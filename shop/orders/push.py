@@ -17,6 +17,7 @@ import redis
 from flask import Flask, current_app
 
 from shop.orders.models import OrderStatus
+from shop.orders.quota import StreamQuota
 from shop.signals import order_status_changed
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,7 @@ class StatusHub:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._streams: dict[int, set[queue.Queue]] = {}
+        self.quota = StreamQuota()
 
     def open(self, order_id: int) -> queue.Queue:
         stream: queue.Queue = queue.Queue()

@@ -8,9 +8,11 @@ from shop.caching import CSRF_PLACEHOLDER, ORDER_LIST, ORDER_PAGE, cached_for_ow
 from shop.checkout import workflow as checkout
 from shop.checkout.services import CheckoutError
 from shop.extensions import db
+from shop.numbers import whole_number
 from shop.orders import services
 from shop.orders.models import OrderStatus
 from shop.orders.push import status_events
+from shop.orders.quota import stream_holders
 from shop.payments import instructions
 from shop.payments.ledger import order_ledger
 
@@ -38,10 +40,10 @@ def _render_list(page: int) -> str:
 
 
 def page_number() -> int:
-    raw = request.args.get("page", "1")
-    if not raw.isdigit() or not 1 <= int(raw) <= LAST_PAGE:
+    page = whole_number(request.args.get("page", "1"), 1, LAST_PAGE)
+    if page is None:
         abort(400, description="Nomor halaman tidak valid: gunakan angka 1 atau lebih.")
-    return int(raw)
+    return page
 
 
 @bp.get("/orders/<int:order_id>")
@@ -89,6 +91,9 @@ def events(order_id: int):
     if push.hub.count() >= current_app.config["STATUS_PUSH_MAX_STREAMS"]:
         # Keep connections free for everything else; the page's poll still shows the change.
         abort(503, description="Terlalu banyak halaman terbuka; status diperbarui tiap 10 detik.")
+    holders = stream_holders()
+    if not push.hub.quota.take(holders):
+        abort(429, description="Terlalu banyak halaman status terbuka untuk akun ini; status diperbarui tiap 10 detik.")
     stream = push.hub.open(order_id)
     push.listen()
     # A stream can stay open for hours; it must not hold a database connection meanwhile.
@@ -96,7 +101,7 @@ def events(order_id: int):
     body = status_events(stream, lambda: _read_status(order_id))
     response = Response(stream_with_context(body), mimetype="text/event-stream",
                         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
-    response.call_on_close(lambda: push.hub.close(order_id, stream))
+    response.call_on_close(lambda: (push.hub.close(order_id, stream), push.hub.quota.give_back(holders)))
     return response
 
 

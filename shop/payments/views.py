@@ -29,6 +29,9 @@ def midtrans_notification():
         log.warning("midtrans notification refused: forbidden_source %s; nothing read or stored",
                     request.remote_addr)
         return jsonify(error="forbidden_source", message="This address may not send notifications."), 403
+    if not sent_as_json():
+        log.warning("midtrans notification refused: Content-Type %r", request.content_type)
+        return jsonify(error="unsupported_media_type", message="Content-Type must be application/json."), 415
     request.max_content_length = NOTIFICATION_MAX_BYTES
     body = request.get_data(cache=False)  # read once; 413 when Content-Length is above the limit
     if len(body) >= NOTIFICATION_MAX_BYTES:
@@ -56,6 +59,12 @@ def source_allowed(address: str | None) -> bool:
         return False
     ip = getattr(ip, "ipv4_mapped", None) or ip  # "::ffff:8.215.30.222" on a dual-stack socket
     return any(ip in network for network in networks)
+
+
+def sent_as_json() -> bool:
+    """Midtrans (and the emulator) send `application/json`; a charset, if named, can only be UTF-8."""
+    charset = request.mimetype_params.get("charset", "utf-8").lower()
+    return request.mimetype == "application/json" and charset in ("utf-8", "utf8")
 
 
 def _dashboard_test(test: receiving.DashboardTestNotification):

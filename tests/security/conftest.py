@@ -1,4 +1,5 @@
 """Fixtures for the security tests: the payments feature's, and other apps on the same database."""
+import secrets
 from contextlib import contextmanager
 
 import pytest
@@ -11,6 +12,11 @@ from tests.conftest import fix_pysqlite_transactions
 from tests.factories import OrderFactory, PaymentFactory, ProductFactory, UserFactory
 from tests.payments.conftest import payment, product  # noqa: F401
 from tests.security.walk import World
+
+
+def unpublished_server_key() -> str:
+    """A server key shaped like Midtrans's that appears nowhere in the project (production refuses those)."""
+    return "SB-Mid-server-" + secrets.token_urlsafe(18)
 
 
 @pytest.fixture
@@ -47,9 +53,9 @@ def other_app(app):
 @pytest.fixture
 def production(app, other_app, monkeypatch):
     """The shop as SHOP_PRODUCTION=1 builds it, every required secret set, CSRF on."""
-    env = {"SHOP_PRODUCTION": "1", "SECRET_KEY": "production-secret-" + "x" * 40,
+    env = {"SHOP_PRODUCTION": "1", "SECRET_KEY": secrets.token_urlsafe(48),
            "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "BASE_URL": "https://toko.example", "REDIS_URL": "redis://127.0.0.1:6379/9",
-           "MIDTRANS_SERVER_KEY": "SB-Mid-server-prod-test", "MIDTRANS_CLIENT_KEY": "SB-Mid-client-prod-test",
+           "MIDTRANS_SERVER_KEY": unpublished_server_key(), "MIDTRANS_CLIENT_KEY": "SB-Mid-client-prod-test",
            "MAIL_SERVER": ""}
     for name, value in env.items():
         monkeypatch.setenv(name, value)
