@@ -61,23 +61,8 @@ def settings_from_env(env: Mapping[str, str] = os.environ) -> dict:
         "DB_CONNECT_TIMEOUT": int(get("DB_CONNECT_TIMEOUT", "5")),
         "REDIS_URL": get("REDIS_URL"),
         "CELERY_BROKER_URL": get("CELERY_BROKER_URL"),
-        "MIDTRANS_SERVER_KEY": get("MIDTRANS_SERVER_KEY"),
-        "MIDTRANS_CLIENT_KEY": get("MIDTRANS_CLIENT_KEY"),
-        "MIDTRANS_IS_PRODUCTION": _bool(env.get("MIDTRANS_IS_PRODUCTION")),
-        "MIDTRANS_API_BASE_URL": get("MIDTRANS_API_BASE_URL").rstrip("/"),
-        "MIDTRANS_SNAP_BASE_URL": get("MIDTRANS_SNAP_BASE_URL").rstrip("/"),
-        "MIDTRANS_EMULATOR": _bool(env.get("MIDTRANS_EMULATOR")) if get("MIDTRANS_EMULATOR") else None,
-        "MIDTRANS_EMULATOR_DB": get("MIDTRANS_EMULATOR_DB", str(INSTANCE_DIR / "midtrans-emulator.sqlite3")),
-        "MIDTRANS_EMULATOR_NOTIFICATION_URL": get("MIDTRANS_EMULATOR_NOTIFICATION_URL"),
-        "MIDTRANS_EMULATOR_ALLOW_REMOTE": _bool(env.get("MIDTRANS_EMULATOR_ALLOW_REMOTE")),
-        "MIDTRANS_EMULATOR_RETRY_DELAYS": retry_delays(get("MIDTRANS_EMULATOR_RETRY_DELAYS", "1,2,3,5,8")),
-        "MIDTRANS_VERIFY_STATUS": _bool(env.get("MIDTRANS_VERIFY_STATUS"), True),
-        "MIDTRANS_NOTIFICATION_ALLOWED_IPS": get("MIDTRANS_NOTIFICATION_ALLOWED_IPS"),
+        **midtrans_settings(env),
         "TRUSTED_PROXY_COUNT": int(get("TRUSTED_PROXY_COUNT", "0")),
-        "MIDTRANS_CONNECT_TIMEOUT": float(get("MIDTRANS_CONNECT_TIMEOUT", "3.05")),
-        "MIDTRANS_READ_TIMEOUT": float(get("MIDTRANS_READ_TIMEOUT", "10")),
-        "MIDTRANS_MAX_RETRIES": int(get("MIDTRANS_MAX_RETRIES", "3")),
-        "MIDTRANS_BACKOFF_SECONDS": float(get("MIDTRANS_BACKOFF_SECONDS", "0.5")),
         "PAYMENT_EXPIRY_MINUTES": int(get("PAYMENT_EXPIRY_MINUTES", str(24 * 60))),
         "CACHE_DEFAULT_TIMEOUT": int(get("CACHE_DEFAULT_TIMEOUT", "300")),
         "STATUS_PUSH": _bool(env.get("STATUS_PUSH"), True),
@@ -93,6 +78,29 @@ def settings_from_env(env: Mapping[str, str] = os.environ) -> dict:
         "MAIL_DEFAULT_SENDER": get("MAIL_DEFAULT_SENDER", "Toko Kita <toko@localhost>"),
         **reconciliation_settings(env),
         **{name: _whole_number(env, name, *limits) for name, limits in ADDRESS_THROTTLE_DEFAULTS.items()},
+    }
+
+
+def midtrans_settings(env: Mapping[str, str]) -> dict:
+    """The Midtrans keys, addresses, timeouts and the emulator's settings."""
+    get = lambda name, default="": (env.get(name) or default).strip()  # noqa: E731
+    return {
+        "MIDTRANS_SERVER_KEY": get("MIDTRANS_SERVER_KEY"),
+        "MIDTRANS_CLIENT_KEY": get("MIDTRANS_CLIENT_KEY"),
+        "MIDTRANS_IS_PRODUCTION": _bool(env.get("MIDTRANS_IS_PRODUCTION")),
+        "MIDTRANS_API_BASE_URL": get("MIDTRANS_API_BASE_URL").rstrip("/"),
+        "MIDTRANS_SNAP_BASE_URL": get("MIDTRANS_SNAP_BASE_URL").rstrip("/"),
+        "MIDTRANS_EMULATOR": _bool(env.get("MIDTRANS_EMULATOR")) if get("MIDTRANS_EMULATOR") else None,
+        "MIDTRANS_EMULATOR_DB": get("MIDTRANS_EMULATOR_DB", str(INSTANCE_DIR / "midtrans-emulator.sqlite3")),
+        "MIDTRANS_EMULATOR_NOTIFICATION_URL": get("MIDTRANS_EMULATOR_NOTIFICATION_URL"),
+        "MIDTRANS_EMULATOR_ALLOW_REMOTE": _bool(env.get("MIDTRANS_EMULATOR_ALLOW_REMOTE")),
+        "MIDTRANS_EMULATOR_RETRY_DELAYS": retry_delays(get("MIDTRANS_EMULATOR_RETRY_DELAYS", "1,2,3,5,8")),
+        "MIDTRANS_VERIFY_STATUS": _bool(env.get("MIDTRANS_VERIFY_STATUS"), True),
+        "MIDTRANS_NOTIFICATION_ALLOWED_IPS": get("MIDTRANS_NOTIFICATION_ALLOWED_IPS"),
+        "MIDTRANS_CONNECT_TIMEOUT": float(get("MIDTRANS_CONNECT_TIMEOUT", "3.05")),
+        "MIDTRANS_READ_TIMEOUT": float(get("MIDTRANS_READ_TIMEOUT", "10")),
+        "MIDTRANS_MAX_RETRIES": int(get("MIDTRANS_MAX_RETRIES", "3")),
+        "MIDTRANS_BACKOFF_SECONDS": float(get("MIDTRANS_BACKOFF_SECONDS", "0.5")),
     }
 
 
