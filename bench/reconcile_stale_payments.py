@@ -90,7 +90,7 @@ def run_cli(app, count: int) -> None:
 def run_worker(app, count: int, env: dict, processes: int) -> None:
     log = open(os.devnull, "w")
     worker = subprocess.Popen([sys.executable, "-m", "celery", "-A", "celery_worker", "worker", "--pool=prefork",
-                               f"--concurrency={processes}", "--loglevel=WARNING", "--without-gossip",
+                               f"--concurrency={processes}", "--queues=celery,reconcile", "--loglevel=WARNING", "--without-gossip",
                                "--without-mingle"], cwd=ROOT, env=env, stdout=log, stderr=log)
     try:
         app.extensions["celery"].send_task("payments.reconcile_pending_payments")

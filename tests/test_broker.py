@@ -8,10 +8,11 @@ import redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from shop import broker, create_app
-from shop.config import TEST_SETTINGS
+from shop.config import PERIODIC_QUEUE, RECONCILE_QUEUE, TEST_SETTINGS
 from shop.payments.tasks import process_notification
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/12")
+QUEUES = ("celery", PERIODIC_QUEUE, RECONCILE_QUEUE)
 PER_MESSAGE = {("headers", "id"), ("headers", "root_id"), ("properties", "correlation_id"),
                ("properties", "delivery_tag")}
 
@@ -22,10 +23,10 @@ def on_redis(app):
     shop = create_app(dict(TEST_SETTINGS, SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
                            CELERY_BROKER_URL=REDIS_URL))
     queue = redis.Redis.from_url(REDIS_URL)
-    queue.delete("celery")
+    queue.delete(*QUEUES)
     with shop.app_context():
         yield shop.extensions["celery"], queue
-    queue.delete("celery")
+    queue.delete(*QUEUES)
 
 
 def queued_message(queue) -> dict:
@@ -155,3 +156,13 @@ def test_waiting_is_unknown_without_a_broker_or_when_it_does_not_answer(app, cap
                            CELERY_BROKER_URL="redis://127.0.0.1:1/0"))
     assert broker.waiting(down.extensions["celery"]) is None
     assert "could not count the messages waiting in celery" in caplog.text
+
+
+def test_periodic_runs_and_reconciliation_checks_have_queues_of_their_own(on_redis):
+    celery_app, queue = on_redis
+    for entry in celery_app.conf.beat_schedule.values():  # as beat sends them
+        celery_app.tasks[entry["task"]].apply_async((), {}, **entry["options"])
+    celery_app.tasks["payments.reconcile_payment"].delay(7)  # a reconciliation run's fan-out
+    broker.publish(celery_app, process_notification.name, 8)  # the webhook's and the sweeper's
+    assert [queue.llen(name) for name in QUEUES] == [1, 2, 1]
+    assert broker.waiting(celery_app) == 1  # what the sweeper asks about: the notification queue alone

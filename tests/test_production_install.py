@@ -5,7 +5,7 @@ shop needs but never asked for: gunicorn's gevent worker once failed to boot on 
 for want of `packaging`, which pytest had brought along everywhere else. This installs
 requirements.txt into an empty virtualenv and runs each Procfile line as the platform does
 (`bash -c`, the virtualenv's bin first on PATH): the release step, then web, worker, beat and
-flower, each until it answers or says it is ready.
+flower, each until it answers or says it is ready (beat: until its own worker ran a sweep).
 """
 import os
 import re
@@ -122,7 +122,8 @@ def test_every_procfile_process_starts_from_requirements_txt_alone(production_bi
            "MIDTRANS_SNAP_BASE_URL": "http://127.0.0.1:9", "SHOP_PRODUCTION": "1",
            "HOST": "127.0.0.1", "PORT": str(web_port), "WORKER_CONCURRENCY": "1",
            "BEAT_SCHEDULE_FILE": str(tmp_path / "beat-schedule"), "FLOWER_PORT": str(flower_port),
-           "FLOWER_BASIC_AUTH": "ops:install-test", "PYTHONDONTWRITEBYTECODE": "1", "HOME": str(tmp_path)}
+           "FLOWER_BASIC_AUTH": "ops:install-test", "PYTHONDONTWRITEBYTECODE": "1", "HOME": str(tmp_path),
+           "SWEEP_INTERVAL_SECONDS": "1"}
     platform = Platform(production_bin, env, tmp_path)
     try:
         release = platform.run(lines["release"])
@@ -140,8 +141,13 @@ def test_every_procfile_process_starts_from_requirements_txt_alone(production_bi
         worker_log = platform.start("worker", lines["worker"])
         wait_for("worker", lambda: b"ready." in worker_log.read_bytes(), worker_log, platform.started[-1])
 
+        assert re.search(rb"\.> celery .*\.> reconcile ", worker_log.read_bytes(), re.S)  # its queues
         beat_log = platform.start("beat", lines["beat"])
         wait_for("beat", lambda: b"beat: Starting..." in beat_log.read_bytes(), beat_log, platform.started[-1])
+        # The beat process also runs the periodic queue: a sweep scheduled there runs there.
+        swept = rb"Task payments\.sweep_notifications\[\S+\] succeeded"
+        wait_for("a sweep in the beat process", lambda: re.search(swept, beat_log.read_bytes()), beat_log,
+                 platform.started[-1])
 
         flower_log = platform.start("flower", lines["flower"])
         flower = f"http://127.0.0.1:{flower_port}/"

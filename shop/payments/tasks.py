@@ -1,7 +1,8 @@
 """Celery tasks of the payments feature: they take ids, call the services, commit, then queue and announce.
 
-Beat only enqueues the two periodic tasks; they run on a worker, claim their work under a run
-lock, commit, and then fan out one task per payment or notification.
+Beat only enqueues the two periodic tasks, on the periodic queue; the beat process's own worker runs
+them: they claim their work under a run lock, commit, and then fan out one task per payment (on the
+reconcile queue) or notification (on the default queue, with the webhook's).
 """
 import logging
 import random
@@ -12,6 +13,7 @@ from flask import current_app
 from sqlalchemy.exc import DBAPIError
 
 from shop import broker
+from shop.config import RECONCILE_QUEUE
 from shop.extensions import db
 from shop.payments import applying, emails, gateway, queueing, reconciling, sweeping
 from shop.payments.announcing import OrderChange, announce_order_change
@@ -117,7 +119,9 @@ def reconcile_pending_payments() -> int | None:
     return len(run.payment_ids)
 
 
-@shared_task(name="payments.reconcile_payment", ignore_result=True)
+# A queue of its own, which the workers take from in turn with "celery": a check never waits behind a
+# backlog of notifications, and a run's fan-out never sits in front of the next periodic run.
+@shared_task(name="payments.reconcile_payment", queue=RECONCILE_QUEUE, ignore_result=True)
 def reconcile_payment(payment_id: int) -> str | None:
     """Ask Midtrans about one payment and apply the answer; on trouble the next run asks again."""
     try:

@@ -1,6 +1,7 @@
 """For the tests that run the shop as real processes (gunicorn, Celery worker and beat) against Redis,
 PostgreSQL and a local SMTP server: ports, the processes' environment, and starting and stopping them."""
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -12,6 +13,7 @@ from pathlib import Path
 import requests
 
 from tests.payments.helpers import URL, wait_until
+from tests.test_production_install import procfile
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/12")
@@ -62,20 +64,29 @@ class Processes:
         self.tmp_path, self.env, self.running = tmp_path, env, []
 
     def start(self, name: str, *args: str, **env) -> subprocess.Popen:
+        return self._popen(name, [sys.executable, "-m", *args], **env)
+
+    def _popen(self, name: str, argv: list[str], **env) -> subprocess.Popen:
         log = (self.tmp_path / f"{name}.log").open("a")
-        process = subprocess.Popen([sys.executable, "-m", *args], cwd=ROOT, env={**self.env, **env},
-                                   stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen(argv, cwd=ROOT, env={**self.env, **env}, stdout=log, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
         self.running.append(process)
         return process
 
     def worker(self, name: str, pool: str = "solo", concurrency: int = 2) -> subprocess.Popen:
+        """A notification worker on the queues the Procfile's `worker` consumes."""
+        queues = re.search(r"--queues=(\S+)", procfile()["worker"]).group(1)
         return self.start(name, "celery", "-A", "celery_worker", "worker", f"--pool={pool}",
-                          f"--concurrency={concurrency}", f"--hostname={name}@%h", "--loglevel=INFO",
-                          "--without-gossip", "--without-mingle")
+                          f"--concurrency={concurrency}", f"--queues={queues}", f"--hostname={name}@%h",
+                          "--loglevel=INFO", "--without-gossip", "--without-mingle")
+
+    def procfile(self, role: str, **env) -> subprocess.Popen:
+        """The Procfile's `role` line as a platform runs it: bash, the virtualenv's bin first on PATH."""
+        path = f"{Path(sys.executable).parent}{os.pathsep}{self.env['PATH']}"
+        return self._popen(role, ["bash", "-c", f"exec {procfile()[role]}"], PATH=path, **env)
 
     def beat(self) -> subprocess.Popen:
-        return self.start("beat", "celery", "-A", "celery_worker", "beat", "--loglevel=INFO",
-                          f"--schedule={self.tmp_path / 'beat-schedule'}")
+        return self.procfile("beat", BEAT_SCHEDULE_FILE=str(self.tmp_path / "beat-schedule"))
 
     def web(self, name: str) -> str:
         port = free_port()

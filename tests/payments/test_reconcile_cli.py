@@ -132,6 +132,7 @@ def test_job_settings_come_from_the_environment_into_the_beat_schedule():
     assert schedule["reconcile-pending-payments"]["task"] == "payments.reconcile_pending_payments"
     assert schedule["reconcile-pending-payments"]["schedule"] == 45.0
     assert schedule["sweep-notifications"]["schedule"] == 7.0
+    assert {entry["options"]["queue"] for entry in schedule.values()} == {"periodic"}  # the beat process's own
     assert celery["task_annotations"]["payments.reconcile_payment"]["rate_limit"] == "120/m"
     assert jobs["RECONCILE_BATCH_SIZE"] == 200 and jobs["NOTIFICATION_MAX_ATTEMPTS"] == 10
     assert jobs["RECONCILE_CONCURRENCY"] == 8

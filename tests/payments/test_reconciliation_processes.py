@@ -3,7 +3,10 @@
 Each test starts its own processes on free loopback ports, waits on events with bounded polling,
 and stops everything it started. Midtrans is the fake over HTTP (tests/midtrans_fake.py).
 """
+import base64
+import json
 import os
+import re
 import signal
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
@@ -12,15 +15,17 @@ from pathlib import Path
 
 import pytest
 import requests
+from celery import Celery
 from sqlalchemy import func, select
 
 from shop.accounts.models import InboxMessage
 from shop.extensions import db
 from shop.models import utcnow
 from shop.orders.models import OrderStatus
-from shop.payments.models import NotificationOutcome, NotificationSource, NotificationState, Payment, PaymentStatus
-from tests.payments.helpers import committed_payment, fresh, history, settles, wait_until
-from tests.payments.processes import Processes, free_port, process_env
+from shop.payments.models import (Notification, NotificationOutcome, NotificationSource, NotificationState,
+                                  Payment, PaymentStatus)
+from tests.payments.helpers import URL, committed_payment, for_payment, fresh, history, settles, wait_until
+from tests.payments.processes import REDIS_URL, Processes, free_port, process_env
 
 pytestmark = [pytest.mark.postgres, pytest.mark.integration]
 TIMEOUT = 45.0
@@ -67,7 +72,7 @@ def test_beat_and_worker_settle_a_payment_whose_notification_never_came(app, cle
     [row] = history(payment.id)
     assert (row.source, row.outcome) == (NotificationSource.RECONCILE, NotificationOutcome.APPLIED)
     assert inbox_messages(payment.order_id) == 1
-    assert "reconcile run queued=1" in shop.log("worker")
+    assert "reconcile run queued=1" in shop.log("beat")  # the beat process runs the periodic queue
 
 
 def test_a_notification_stored_while_the_broker_is_down_is_processed_once_it_is_back(
@@ -131,7 +136,7 @@ def test_a_notification_whose_message_a_restarted_broker_lost_is_processed_at_th
         [row] = history(payment.id)
         assert (row.source, row.outcome, row.attempts) == (NotificationSource.WEBHOOK, NotificationOutcome.APPLIED, 1)
         assert fresh(Payment, payment.id).status is PaymentStatus.SUCCESS
-        assert f"sweep queued=[{row.id}]" in shop.log("worker")
+        assert f"sweep queued=[{row.id}]" in shop.log("beat")
     finally:
         private.terminate()
         private.wait(10)
@@ -144,6 +149,65 @@ def _queued(port: int) -> int:
 
 def _redis_answers(port: int) -> bool:
     return subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True, text=True).stdout.strip() == "PONG"
+
+
+# Stored notifications whose GET status Midtrans answers after a second each: more work than the one
+# worker process can finish while the test waits.
+BACKLOG, BACKLOG_STATUS_DELAY = 40, 1.0
+PUNCTUAL = 20.0  # the processes' start included; the backlog alone takes twice that
+
+
+def test_the_sweeper_and_reconciliation_run_behind_a_backlog_of_notifications(app, clean_db, broker, midtrans,
+                                                                               shop):
+    busy = committed_payment()
+    body = settles(midtrans, busy)
+    for _ in range(BACKLOG):
+        midtrans.script("GET", f"/v2/{body['transaction_id']}/status", 200, body, delay=BACKLOG_STATUS_DELAY)
+    backlog = [stored(busy, body) for _ in range(BACKLOG)]
+    lost_payment = committed_payment()
+    unqueued = stored(lost_payment, settles(midtrans, lost_payment), queue_failed_at=utcnow())
+    stale = committed_payment()
+    stale.status, stale.created_at = PaymentStatus.PENDING, utcnow() - timedelta(hours=2)
+    db.session.commit()
+    settles(midtrans, stale)
+    publish_to_notification_queue([row.id for row in backlog])
+    shop.env.update(SWEEP_DELAY_SECONDS="900")  # only the marked notification is due
+
+    shop.procfile("worker", WORKER_CONCURRENCY="1")
+    shop.beat()
+
+    wait_until(lambda: fresh(Notification, unqueued.id).queue_failed_at is None, "the sweeper", PUNCTUAL)
+    wait_until(lambda: fresh(Payment, stale.id).status is PaymentStatus.SUCCESS, "reconciliation", PUNCTUAL)
+    # Both ran while the backlog still waited, and the swept notification queued behind it, with the webhook's.
+    assert unqueued.id in waiting_notifications(broker)
+    assert len(waiting_notifications(broker)) > BACKLOG // 4
+    assert f"sweep queued=[{unqueued.id}]" in shop.log("beat") and "reconcile run queued=1" in shop.log("beat")
+    assert "Discarding revoked task" not in shop.log("beat") + shop.log("worker")
+
+
+def stored(payment, body: dict, **columns) -> Notification:
+    """A notification of `payment` stored by the webhook (committed by the caller), not processed yet."""
+    row = Notification(payment_id=payment.id, midtrans_order_id=body["order_id"], body=json.dumps(body),
+                       transaction_id=body["transaction_id"], transaction_status=body["transaction_status"],
+                       status_code=body["status_code"], gross_amount=body["gross_amount"], **columns)
+    db.session.add(row)
+    db.session.commit()
+    return row
+
+
+def publish_to_notification_queue(notification_ids: list[int]) -> None:
+    sender = Celery(broker=REDIS_URL, set_as_current=False)
+    with sender.producer_or_acquire() as producer:
+        for notification_id in notification_ids:
+            sender.send_task("payments.process_notification", args=[notification_id], producer=producer)
+    sender.close()
+
+
+def waiting_notifications(broker) -> list[int]:
+    """The notification ids of the process_notification messages waiting in the default queue."""
+    messages = [json.loads(raw) for raw in broker.lrange("celery", 0, -1)]
+    return [json.loads(base64.b64decode(message["body"]))[0][0] for message in messages
+            if message["headers"]["task"] == "payments.process_notification"]
 
 
 @pytest.mark.parametrize("victim", ["child", "whole worker"])
