@@ -13,7 +13,7 @@ from shop.orders.services import get_order_for_admin, orders_stamp
 from shop.payments import reconciling
 from shop.payments.announcing import announce_order_change
 from shop.payments.gateway import MidtransError
-from shop.payments.ledger import order_ledger
+from shop.payments.ledger import ledger_of, money_events
 from shop.payments.timeline import order_timeline
 
 log = logging.getLogger(__name__)
@@ -73,9 +73,10 @@ def order_detail(order_id: int):
 
 
 def _render_detail(order) -> str:
+    events = money_events(order.id)
     return render_template(
         "dashboard/_order_detail.html", order=order, history=services.notification_history(order),
-        attention=services.needs_attention(order), ledger=order_ledger(order.id), timeline=order_timeline(order))
+        attention=services.needs_attention(order), ledger=ledger_of(events), timeline=order_timeline(order, events))
 
 
 @bp.post("/pesanan/detail-pesanan/<int:order_id>/cek-status/<int:payment_id>")

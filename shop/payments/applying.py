@@ -25,22 +25,20 @@ from shop.orders import lifecycle
 from shop.orders.models import Order
 from shop.payments import gateway, ledger, states
 from shop.payments.announcing import OrderChange
-from shop.payments.models import Notification, NotificationOutcome, NotificationSource, NotificationState, Payment
+from shop.payments.models import Notification, NotificationOutcome, NotificationState, Payment
 
 log = logging.getLogger(__name__)
 
 Outcome = NotificationOutcome
 # Statuses that passed the amount and ownership checks: the money they report is recorded.
 COUNTED = (Outcome.APPLIED, Outcome.DUPLICATE, Outcome.STALE)
-ACTORS = {NotificationSource.WEBHOOK: "webhook", NotificationSource.RECONCILE: "reconciler",
-          NotificationSource.REPLAY: "system"}
 
 
 def apply_midtrans_status(payment: Payment, status: dict, notification: Notification, *,
                           verified: bool = True) -> OrderChange:
     """Apply one Midtrans status to `payment` and record it on `notification`, a row of its history (flushes)."""
     db.session.flush()  # the notification row must exist: its outcome is written by id
-    change = apply_status(payment.id, status, notification.id, verified=verified, actor=ACTORS[notification.source])
+    change = apply_status(payment.id, status, notification.id, verified=verified, actor=notification.source.actor)
     db.session.expire(notification, ["outcome", "state", "processed_at", "error"])
     return change
 

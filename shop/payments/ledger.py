@@ -63,11 +63,10 @@ def money_events(order_id: int) -> list[MoneyEvent]:
 def record_movements(payment: Payment, before: PaymentStatus, status: dict, actor: str) -> bool:
     """Record the money this status says moved for `payment` (flushes); True when anything new was recorded."""
     new = _paid_or_reversed(payment, before, status)  # once per payment: nothing to look up
-    money_back = _money_back(payment, status)
-    if money_back:
-        known = set(db.session.execute(select(MoneyEvent.kind, MoneyEvent.key)
-                                       .where(MoneyEvent.order_id == payment.order_id)).all())
-        new += [event for event in money_back if (event["kind"], event["key"]) not in known]
+    if _says_money_went_back(status):
+        recorded = money_events(payment.order_id)
+        known = {(event.kind, event.key) for event in recorded}
+        new += [event for event in _money_back(payment, status, recorded) if (event["kind"], event["key"]) not in known]
     for event in new:
         db.session.add(MoneyEvent(order_id=payment.order_id, payment_id=payment.id, actor=actor, **event))
     return bool(new)
@@ -78,32 +77,35 @@ def _paid_or_reversed(payment: Payment, before: PaymentStatus, status: dict) -> 
     paid_now, paid_before = payment.status in states.PAID, before in states.PAID
     if paid_now == paid_before:
         return []
-    when = payment.settlement_time or payment.transaction_time or utcnow()
     if paid_now:
+        when = payment.settlement_time or payment.transaction_time or utcnow()
         return [_event(K.PAID, f"payment-{payment.id}", payment.gross_amount, when, fee=_fee(payment, status))]
     return [_event(K.REVERSED, f"payment-{payment.id}", payment.gross_amount, utcnow(),
                    reason=status.get("status_message"))]
 
 
-def _money_back(payment: Payment, status: dict) -> list[dict]:
-    transaction_status = (status.get("transaction_status") or "").lower()
-    if transaction_status not in REFUND_STATUSES | CHARGEBACK_STATUSES:
-        return []
-    chargeback = transaction_status in CHARGEBACK_STATUSES
+def _says_money_went_back(status: dict) -> bool:
+    return (status.get("transaction_status") or "").lower() in REFUND_STATUSES | CHARGEBACK_STATUSES
+
+
+def _money_back(payment: Payment, status: dict, recorded: list[MoneyEvent]) -> list[dict]:
+    chargeback = status["transaction_status"].lower() in CHARGEBACK_STATUSES
     entries = status.get("refunds")
     if not isinstance(entries, list) or not entries:
-        entries = _entry_without_list(payment, status)
-    return [event for entry in entries if isinstance(entry, dict)
-            for event in [_money_back_event(entry, chargeback)] if event is not None]
+        entries = [_entry_without_list(payment, status, recorded)]
+    events = (_money_back_event(entry, chargeback) for entry in entries if isinstance(entry, dict))
+    return [event for event in events if event is not None]
 
 
-def _entry_without_list(payment: Payment, status: dict) -> list[dict]:
+def _entry_without_list(payment: Payment, status: dict, recorded: list[MoneyEvent]) -> dict:
+    """The one confirmed refund an older body without `refunds[]` stands for: what its cumulative
+    `refund_amount` adds to what this payment's recorded refunds and chargebacks already hold."""
     cumulative = states.parse_rupiah(status.get("refund_amount")) or 0
-    recorded = db.session.scalar(select(db.func.coalesce(db.func.sum(MoneyEvent.amount), 0)).where(
-        MoneyEvent.payment_id == payment.id, MoneyEvent.kind.in_((K.REFUNDED, K.CHARGEBACK))))
+    known = sum(event.amount for event in recorded
+                if event.payment_id == payment.id and event.kind in (K.REFUNDED, K.CHARGEBACK))
     key = status.get("refund_key") or f"{payment.midtrans_order_id}-refund-{cumulative}"
-    return [{"refund_key": key, "refund_amount": str(cumulative - recorded),
-             "bank_confirmed_at": status.get("settlement_time") or status.get("transaction_time") or ""}]
+    confirmed_at = status.get("settlement_time") or status.get("transaction_time") or jakarta.to_midtrans()
+    return {"refund_key": key, "refund_amount": str(cumulative - known), "bank_confirmed_at": confirmed_at}
 
 
 def _money_back_event(entry: dict, chargeback: bool) -> dict | None:

@@ -82,6 +82,11 @@ class NotificationSource(str, enum.Enum):
     RECONCILE = "RECONCILE"  # our own GET status, from the beat job or an admin
     REPLAY = "REPLAY"  # a stored notification re-applied by an operator
 
+    @property
+    def actor(self) -> str:
+        """Who a movement of money or a timeline entry from this source is attributed to."""
+        return {"WEBHOOK": "webhook", "RECONCILE": "reconciler", "REPLAY": "system"}[self.value]
+
 
 class NotificationState(str, enum.Enum):
     RECEIVED = "RECEIVED"  # stored, task not finished yet

@@ -9,14 +9,13 @@ from datetime import datetime
 
 from shop.formatting import rupiah
 from shop.orders.models import Order
-from shop.payments.ledger import money_events
 from shop.payments.models import MoneyEvent, MoneyEventKind as K, Notification, NotificationSource as Source
 
 OUTCOMES = {"APPLIED": "diterapkan", "DUPLICATE": "duplikat, tidak mengubah apa pun",
             "STALE": "lebih lama dari yang sudah ada, diabaikan", "AMOUNT_MISMATCH": "jumlah tidak cocok, ditandai",
             "UNKNOWN_STATUS": "status tidak dikenal", "REJECTED": "ditolak, ditandai untuk admin"}
-SOURCES = {Source.WEBHOOK: ("webhook", "Notifikasi Midtrans"), Source.RECONCILE: ("reconciler", "Cek status Midtrans"),
-           Source.REPLAY: ("system", "Notifikasi diputar ulang")}
+SOURCES = {Source.WEBHOOK: "Notifikasi Midtrans", Source.RECONCILE: "Cek status Midtrans",
+           Source.REPLAY: "Notifikasi diputar ulang"}
 MONEY = {K.PAID: "Pembayaran diterima", K.REVERSED: "Pembayaran dibatalkan Midtrans (reversal/void)",
          K.REFUND_REQUESTED: "Pengembalian dana diajukan", K.REFUNDED: "Pengembalian dana dikonfirmasi bank",
          K.CHARGEBACK: "Dana ditarik kembali oleh penerbit kartu (chargeback)"}
@@ -35,22 +34,21 @@ class Entry:
                 "description": self.description}
 
 
-def order_timeline(order: Order) -> list[Entry]:
-    """Everything that happened to `order`, oldest first."""
+def order_timeline(order: Order, events: list[MoneyEvent]) -> list[Entry]:
+    """Everything that happened to `order`, oldest first; `events` are its movements (ledger.money_events)."""
     entries = [Entry(order.created_at, "order_placed", "shopper", f"Pesanan dibuat, total {rupiah(order.total)}")]
     for payment in order.payments:
         entries.append(Entry(payment.created_at, "attempt_opened", "shopper",
                              f"Percobaan pembayaran ke-{payment.attempt} dibuka ({payment.midtrans_order_id})"))
         entries.extend(_notification(note) for note in payment.notifications)
-    entries.extend(_money(event) for event in money_events(order.id))
+    entries.extend(_money(event) for event in events)
     return sorted(entries, key=lambda entry: entry.at)
 
 
 def _notification(note: Notification) -> Entry:
-    actor, what = SOURCES[note.source]
     status = note.transaction_status or "-"
     result = OUTCOMES.get(note.outcome.value, note.outcome.value) if note.outcome else "belum diproses"
-    return Entry(note.received_at, "notification", actor, f"{what}: {status}, {result}")
+    return Entry(note.received_at, "notification", note.source.actor, f"{SOURCES[note.source]}: {status}, {result}")
 
 
 def _money(event: MoneyEvent) -> Entry:

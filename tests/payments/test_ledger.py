@@ -152,7 +152,7 @@ def test_the_timeline_tells_who_did_what_oldest_first():
     apply(payment, status(payment, "settlement", transaction_time=now, settlement_time=now))
     apply(payment, refunded(payment, {**refund("r1", 50000, confirmed=False), "created_at": now}),
           source=NotificationSource.RECONCILE)
-    entries = order_timeline(payment.order)
+    entries = order_timeline(payment.order, ledger.money_events(payment.order_id))
     assert [(e.kind, e.actor) for e in entries][:2] == [("order_placed", "shopper"), ("attempt_opened", "shopper")]
     money = [(e.kind, e.actor, e.amount) for e in entries if e.amount is not None]
     assert money == [("paid", "webhook", AMOUNT), ("refund_requested", "reconciler", 50000)]
