@@ -2,7 +2,8 @@
 
 The order and its attempts (the shopper), every notification and status check with what the shop
 made of it (webhook, reconciler, system), and every movement of money (shop.payments.ledger).
-Descriptions are Indonesian; `kind` and `actor` stay codes for the JSON of `flask shop show-order`.
+Descriptions are Indonesian; `kind` and `actor` stay codes for the JSON of `flask shop show-order`,
+and pages show `actor_label`.
 """
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,6 +17,8 @@ OUTCOMES = {"APPLIED": "diterapkan", "DUPLICATE": "duplikat, tidak mengubah apa 
             "UNKNOWN_STATUS": "status tidak dikenal", "REJECTED": "ditolak, ditandai untuk admin"}
 SOURCES = {Source.WEBHOOK: "Notifikasi Midtrans", Source.RECONCILE: "Cek status Midtrans",
            Source.REPLAY: "Notifikasi diputar ulang"}
+ACTOR_LABELS = {"shopper": "pembeli", "webhook": "notifikasi Midtrans", "reconciler": "rekonsiliasi",
+                "system": "sistem"}
 MONEY = {K.PAID: "Pembayaran diterima", K.REVERSED: "Pembayaran dibatalkan Midtrans (reversal/void)",
          K.REFUND_REQUESTED: "Pengembalian dana diajukan", K.REFUNDED: "Pengembalian dana dikonfirmasi bank",
          K.CHARGEBACK: "Dana ditarik kembali oleh penerbit kartu (chargeback)"}
@@ -28,6 +31,11 @@ class Entry:
     actor: str
     description: str
     amount: int | None = None
+
+    @property
+    def actor_label(self) -> str:
+        """The actor as the pages say it (an admin's e-mail stays as it is)."""
+        return ACTOR_LABELS.get(self.actor, self.actor)
 
     def as_dict(self) -> dict:
         return {"at": self.at.isoformat(), "kind": self.kind, "actor": self.actor, "amount": self.amount,

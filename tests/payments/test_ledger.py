@@ -156,6 +156,8 @@ def test_the_timeline_tells_who_did_what_oldest_first():
     assert [(e.kind, e.actor) for e in entries][:2] == [("order_placed", "shopper"), ("attempt_opened", "shopper")]
     money = [(e.kind, e.actor, e.amount) for e in entries if e.amount is not None]
     assert money == [("paid", "webhook", AMOUNT), ("refund_requested", "reconciler", 50000)]
+    assert [e.actor_label for e in entries if e.amount is not None] == ["notifikasi Midtrans", "rekonsiliasi"]
+    assert entries[0].actor_label == "pembeli"
     assert [e.at for e in entries] == sorted(e.at for e in entries)
     assert any("Pengembalian dana diajukan: barang rusak" == e.description for e in entries)
 
