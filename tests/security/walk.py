@@ -46,7 +46,9 @@ def client_as(app, world: World, role: str):
     client = app.test_client()
     user = {"shopper": world.shopper, "admin": world.admin, "owner": world.owner}.get(role)
     if user is not None:
-        db.session.refresh(user)  # a walked log-out bumped its session version
+        # Read again: a log-out bumped its session version, and a status stream removed the session
+        # it was loaded in (the stream gives its connection back), so it cannot just be refreshed.
+        user = db.session.get(type(user), user.id, populate_existing=True)
         with client.session_transaction() as session:
             session["_user_id"], session["_fresh"] = user.get_id(), True
     return client
