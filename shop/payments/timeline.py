@@ -31,6 +31,12 @@ class Entry:
     actor: str
     description: str
     amount: int | None = None
+    recorded: datetime | None = None  # when the shop wrote it down, if not `at`
+
+    def sort_key(self) -> tuple:
+        """By time to the second, Midtrans's precision; within a second, in the order the shop recorded
+        them, so a payment dated by Midtrans never comes before the notification that told of it."""
+        return self.at.replace(microsecond=0), self.recorded or self.at
 
     @property
     def actor_label(self) -> str:
@@ -50,7 +56,7 @@ def order_timeline(order: Order, events: list[MoneyEvent]) -> list[Entry]:
                              f"Percobaan pembayaran ke-{payment.attempt} dibuka ({payment.midtrans_order_id})"))
         entries.extend(_notification(note) for note in payment.notifications)
     entries.extend(_money(event) for event in events)
-    return sorted(entries, key=lambda entry: entry.at)
+    return sorted(entries, key=Entry.sort_key)
 
 
 def _notification(note: Notification) -> Entry:
@@ -65,4 +71,5 @@ def _money(event: MoneyEvent) -> Entry:
         description += f" (termasuk biaya Midtrans {rupiah(event.fee)} yang dibayar pembeli)"
     if event.reason:
         description += f": {event.reason}"
-    return Entry(event.happened_at, event.kind.value.lower(), event.actor, description, event.amount)
+    return Entry(event.happened_at, event.kind.value.lower(), event.actor, description, event.amount,
+                 recorded=event.recorded_at)

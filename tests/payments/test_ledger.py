@@ -158,7 +158,8 @@ def test_the_timeline_tells_who_did_what_oldest_first():
     assert money == [("paid", "webhook", AMOUNT), ("refund_requested", "reconciler", 50000)]
     assert [e.actor_label for e in entries if e.amount is not None] == ["notifikasi Midtrans", "rekonsiliasi"]
     assert entries[0].actor_label == "pembeli"
-    assert [e.at for e in entries] == sorted(e.at for e in entries)
+    assert [e.kind for e in entries] == ["order_placed", "attempt_opened", "notification", "notification", "paid",
+                                         "refund_requested"]
     assert any("Pengembalian dana diajukan: barang rusak" == e.description for e in entries)
 
 
@@ -213,3 +214,14 @@ def test_show_order_prints_the_ledger_and_the_timeline(runner):
     assert {(e["kind"], e["actor"], e["amount"]) for e in data["timeline"]} >= {
         ("order_placed", "shopper", None), ("paid", "webhook", AMOUNT), ("refunded", "webhook", 50000)}
     assert all(set(e) == {"at", "kind", "actor", "amount", "description"} for e in data["timeline"])
+
+
+
+def test_a_payment_dated_by_midtrans_comes_after_the_notification_that_told_of_it():
+    # Midtrans dates to the second; the notification arrived later within that same second.
+    payment = new_payment()
+    now = utcnow()
+    body = status(payment, "settlement", transaction_time=jakarta.to_midtrans(now), settlement_time=jakarta.to_midtrans(now))
+    apply(payment, body)
+    entries = order_timeline(payment.order, ledger.money_events(payment.order_id))
+    assert [e.kind for e in entries][-2:] == ["notification", "paid"]
