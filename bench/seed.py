@@ -51,8 +51,8 @@ def seed_payments(url: str, first: int, last: int, *, updated_ago: str = "0 seco
               "products": PRODUCTS, "per_user": ORDERS_PER_USER}
     with psycopg.connect(url) as conn:
         conn.execute(
-            "INSERT INTO users (id, email, name, password_hash, is_admin, failed_logins, session_version, created_at) "
-            "SELECT %(base)s + g, 'pembeli-' || g || '@bench.example', 'Pembeli ' || g, '-', false, 0, 1, now() "
+            "INSERT INTO users (id, email, name, password_hash, is_admin, session_version, created_at) "
+            "SELECT %(base)s + g, 'pembeli-' || g || '@bench.example', 'Pembeli ' || g, '-', false, 1, now() "
             "FROM generate_series(%(first)s::int / %(per_user)s::int, %(last)s::int / %(per_user)s::int) g "
             "ON CONFLICT DO NOTHING", params)
         conn.execute(

@@ -14,8 +14,6 @@ class User(UserMixin, db.Model):
     name: Mapped[str] = mapped_column(db.String(120))
     password_hash: Mapped[str] = mapped_column(db.String(255))
     is_admin: Mapped[bool] = mapped_column(default=False)
-    failed_logins: Mapped[int] = mapped_column(default=0)
-    locked_until = mapped_column(UTCDateTime(), nullable=True)
     # Bumped on logout / password change so old session cookies stop working.
     session_version: Mapped[int] = mapped_column(default=1)
     created_at = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
