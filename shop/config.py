@@ -8,6 +8,7 @@ import ipaddress
 import os
 import re
 from collections.abc import Mapping
+from functools import partial
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
@@ -38,6 +39,11 @@ def _bool(value: str | None, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _text(env: Mapping[str, str], name: str, default: str = "") -> str:
+    """A setting as text, surrounding spaces dropped; `default` when unset or empty."""
+    return (env.get(name) or default).strip()
+
+
 def _database_url(url: str) -> str:
     if not url:
         return f"sqlite:///{INSTANCE_DIR / 'shop.db'}"
@@ -50,7 +56,7 @@ def _database_url(url: str) -> str:
 
 def settings_from_env(env: Mapping[str, str] = os.environ) -> dict:
     """Read every setting the shop knows from `env`."""
-    get = lambda name, default="": (env.get(name) or default).strip()  # noqa: E731
+    get = partial(_text, env)
     return {
         "SHOP_PRODUCTION": _bool(env.get("SHOP_PRODUCTION")),
         "SECRET_KEY": get("SECRET_KEY"),
@@ -83,7 +89,7 @@ def settings_from_env(env: Mapping[str, str] = os.environ) -> dict:
 
 def midtrans_settings(env: Mapping[str, str]) -> dict:
     """The Midtrans keys, addresses, timeouts and the emulator's settings."""
-    get = lambda name, default="": (env.get(name) or default).strip()  # noqa: E731
+    get = partial(_text, env)
     return {
         "MIDTRANS_SERVER_KEY": get("MIDTRANS_SERVER_KEY"),
         "MIDTRANS_CLIENT_KEY": get("MIDTRANS_CLIENT_KEY"),
