@@ -17,7 +17,7 @@ from celery import Celery
 from bench.bodies import DUPLICATE_SHARE, final_body
 from bench.seed import ID_BASE, reset_payments
 from bench.shape import BROKER_URL, REDIS_URL, SERVER_KEY
-from shop.config import celery_settings
+from shop.celery_config import celery_settings
 
 POLL = 0.005
 DRAIN_TIMEOUT = 240

@@ -9,7 +9,8 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy.exc import OperationalError
 
 from shop import create_app
-from shop.config import ConfigError, celery_settings, settings_from_env
+from shop.celery_config import celery_settings
+from shop.config import ConfigError, settings_from_env
 from shop.extensions import db
 from shop.payments.tasks import RETRY_CAP_SECONDS
 

@@ -8,7 +8,8 @@ import redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from shop import broker, create_app
-from shop.config import PERIODIC_QUEUE, RECONCILE_QUEUE, TEST_SETTINGS
+from shop.celery_config import PERIODIC_QUEUE, RECONCILE_QUEUE
+from shop.config import TEST_SETTINGS
 from shop.payments.tasks import process_notification
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/12")

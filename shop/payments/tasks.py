@@ -13,7 +13,7 @@ from flask import current_app
 from sqlalchemy.exc import DBAPIError
 
 from shop import broker
-from shop.config import RECONCILE_QUEUE
+from shop.celery_config import RECONCILE_QUEUE
 from shop.extensions import db
 from shop.payments import applying, emails, gateway, queueing, reconciling, sweeping
 from shop.payments.announcing import OrderChange, announce_order_change

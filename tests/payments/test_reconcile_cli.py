@@ -4,7 +4,8 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from shop.config import ConfigError, celery_settings, reconciliation_settings
+from shop.celery_config import celery_settings
+from shop.config import ConfigError, reconciliation_settings
 from shop.extensions import db
 from shop.orders.models import OrderStatus
 from shop.payments.models import Notification, NotificationSource, NotificationState, Payment, PaymentStatus
@@ -140,7 +141,8 @@ def test_job_settings_come_from_the_environment_into_the_beat_schedule():
 
 @pytest.mark.parametrize("name, value", [("RECONCILE_BATCH_SIZE", "0"), ("SWEEP_DELAY_SECONDS", "-5"),
                                          ("RECONCILE_CONCURRENCY", "0"),
-                                         ("RECONCILE_INTERVAL_SECONDS", "soon"), ("RECONCILE_RATE_LIMIT", "fast")])
+                                         ("RECONCILE_INTERVAL_SECONDS", "soon"), ("RECONCILE_RATE_LIMIT", "fast"),
+                                         ("SWEEP_BATCH_SIZE", "²"), ("RECONCILE_BATCH_SIZE", "١٢")])
 def test_a_bad_job_setting_is_refused_by_name(name, value):
     with pytest.raises(ConfigError, match=name):
         reconciliation_settings({name: value})
