@@ -24,7 +24,7 @@ def celery_settings(broker: str, redis_url: str, jobs: Mapping | None = None) ->
     """Celery settings chosen so no task is lost; without a broker, tasks run inline."""
     jobs = {**{name: default for name, (default, _) in RECONCILIATION_DEFAULTS.items()},
             "RECONCILE_RATE_LIMIT": "10/s", **(jobs or {})}
-    settings = {
+    return {
         # In-process tasks still take a producer from the broker's pool: an in-memory one, named so
         # kombu does not warn "No hostname was supplied" at every task.
         "broker_url": broker or "memory://localhost/",
@@ -60,7 +60,6 @@ def celery_settings(broker: str, redis_url: str, jobs: Mapping | None = None) ->
         "beat_schedule": beat_schedule(jobs),
         "timezone": "UTC",
     }
-    return settings
 
 
 def broker_transport_options(broker: str) -> dict:
