@@ -3,7 +3,8 @@
 `record_movements` runs inside `applying.apply_status`, under the order's lock, for every Midtrans
 status that passed the amount and ownership checks, whatever the transition's outcome: a second
 partial refund leaves the payment PARTIALLY_REFUNDED (a duplicate status) but is new money. Each
-movement has a key, so a duplicated, replayed or out-of-order notification records nothing twice.
+movement has a key, unique per order, so a duplicated, replayed or out-of-order notification records
+nothing twice.
 
 A refund has two notifications: the first lists it in `refunds[]` without `bank_confirmed_at`
 (REFUND_REQUESTED), the second with it (REFUNDED). Either may come first. A refund notification
@@ -11,8 +12,10 @@ without `refunds[]` (older shape) says the transaction is refunded: its `refund_
 the cumulative `refund_amount` not yet recorded are taken as one confirmed refund.
 """
 from dataclasses import dataclass
+from functools import cache
 
-from sqlalchemy import select
+from sqlalchemy import Insert, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from shop import jakarta
 from shop.extensions import db
@@ -61,19 +64,34 @@ def money_events(order_id: int) -> list[MoneyEvent]:
 
 
 def record_movements(payment: Payment, before: PaymentStatus, status: dict, actor: str) -> bool:
-    """Record the money this status says moved for `payment` (flushes); True when anything new was recorded."""
-    new = _paid_or_reversed(payment, before, status)  # once per payment: nothing to look up
+    """Record the money this status says moved for `payment`; True when anything new was recorded.
+
+    Each movement is inserted unless its key is recorded already (ON CONFLICT DO NOTHING), so
+    nothing is counted twice whatever path the payment took to get here.
+    """
+    movements = _paid_or_reversed(payment, before, status)
     if _says_money_went_back(status):
-        recorded = money_events(payment.order_id)
-        known = {(event.kind, event.key) for event in recorded}
-        new += [event for event in _money_back(payment, status, recorded) if (event["kind"], event["key"]) not in known]
-    for event in new:
-        db.session.add(MoneyEvent(order_id=payment.order_id, payment_id=payment.id, actor=actor, **event))
-    return bool(new)
+        movements += _money_back(payment, status)
+    inserted = [_record_once(payment, actor, movement) for movement in movements]
+    return any(inserted)
+
+
+def _record_once(payment: Payment, actor: str, movement: dict) -> bool:
+    values = {"order_id": payment.order_id, "payment_id": payment.id, "actor": actor, "recorded_at": utcnow(),
+              **movement}
+    inserted = db.session.execute(_insert_unless_recorded(db.session.get_bind().dialect.name), values)
+    return inserted.first() is not None  # the new row's id; nothing when the key was recorded already
+
+
+@cache
+def _insert_unless_recorded(dialect: str) -> Insert:
+    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
+    table = MoneyEvent.__table__
+    return insert(table).on_conflict_do_nothing(index_elements=["order_id", "kind", "key"]).returning(table.c.id)
 
 
 def _paid_or_reversed(payment: Payment, before: PaymentStatus, status: dict) -> list[dict]:
-    # Entering a paid state happens once per payment (the transition table never leaves and re-enters it).
+    # Midtrans's own paths enter a paid state once per payment; the key keeps it once on any other path.
     paid_now, paid_before = payment.status in states.PAID, before in states.PAID
     if paid_now == paid_before:
         return []
@@ -88,21 +106,21 @@ def _says_money_went_back(status: dict) -> bool:
     return (status.get("transaction_status") or "").lower() in REFUND_STATUSES | CHARGEBACK_STATUSES
 
 
-def _money_back(payment: Payment, status: dict, recorded: list[MoneyEvent]) -> list[dict]:
+def _money_back(payment: Payment, status: dict) -> list[dict]:
     chargeback = status["transaction_status"].lower() in CHARGEBACK_STATUSES
     entries = status.get("refunds")
     if not isinstance(entries, list) or not entries:
-        entries = [_entry_without_list(payment, status, recorded)]
+        entries = [_entry_without_list(payment, status)]
     events = (_money_back_event(entry, chargeback) for entry in entries if isinstance(entry, dict))
     return [event for event in events if event is not None]
 
 
-def _entry_without_list(payment: Payment, status: dict, recorded: list[MoneyEvent]) -> dict:
+def _entry_without_list(payment: Payment, status: dict) -> dict:
     """The one confirmed refund an older body without `refunds[]` stands for: what its cumulative
     `refund_amount` adds to what this payment's recorded refunds and chargebacks already hold."""
     cumulative = states.parse_rupiah(status.get("refund_amount")) or 0
-    known = sum(event.amount for event in recorded
-                if event.payment_id == payment.id and event.kind in (K.REFUNDED, K.CHARGEBACK))
+    known = db.session.scalar(select(func.coalesce(func.sum(MoneyEvent.amount), 0)).where(
+        MoneyEvent.payment_id == payment.id, MoneyEvent.kind.in_((K.REFUNDED, K.CHARGEBACK))))
     key = status.get("refund_key") or f"{payment.midtrans_order_id}-refund-{cumulative}"
     confirmed_at = status.get("settlement_time") or status.get("transaction_time") or jakarta.to_midtrans()
     return {"refund_key": key, "refund_amount": str(cumulative - known), "bank_confirmed_at": confirmed_at}

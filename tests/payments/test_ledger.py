@@ -64,6 +64,18 @@ def test_a_settlement_records_the_payment_once():
     assert (event.kind, event.actor, event.amount) == (K.PAID, "webhook", AMOUNT)
 
 
+def test_a_payment_paid_again_by_another_path_is_still_recorded_once():
+    # The bench sets settled payments back to pending between rounds; no Midtrans path does, but the
+    # ledger must not depend on it: the second settlement is applied, and nothing fails or doubles.
+    payment = new_payment()
+    apply(payment, status(payment, "settlement"))
+    payment.status = P.PENDING
+    change = apply(payment, status(payment, "settlement"))
+    assert change.outcome is Out.APPLIED and not change.money_moved
+    assert [event.kind for event in ledger.money_events(payment.order_id)] == [K.PAID]
+    assert amounts(payment)["paid_amount"] == AMOUNT
+
+
 def test_a_refund_is_pending_until_the_bank_confirms_it():
     payment = new_payment()
     apply(payment, status(payment, "settlement"))
