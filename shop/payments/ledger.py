@@ -120,6 +120,7 @@ def _entry_without_list(payment: Payment, status: dict) -> dict:
     `refund_amount` adds to what this payment's recorded refunds and chargebacks already hold."""
     cumulative = states.parse_rupiah(status.get("refund_amount")) or 0
     known = db.session.scalar(select(func.coalesce(func.sum(MoneyEvent.amount), 0)).where(
+        MoneyEvent.order_id == payment.order_id,  # the indexed column; the payment narrows it
         MoneyEvent.payment_id == payment.id, MoneyEvent.kind.in_((K.REFUNDED, K.CHARGEBACK))))
     key = status.get("refund_key") or f"{payment.midtrans_order_id}-refund-{cumulative}"
     confirmed_at = status.get("settlement_time") or status.get("transaction_time") or jakarta.to_midtrans()
