@@ -35,11 +35,7 @@ def upgrade():
         sa.PrimaryKeyConstraint('id', name=op.f('pk_money_events')),
         sa.UniqueConstraint('order_id', 'kind', 'key', name='uq_money_events_order_id_kind_key'),
     )
-    with op.batch_alter_table('money_events', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_money_events_order_id'), ['order_id'], unique=False)
 
 
 def downgrade():
-    with op.batch_alter_table('money_events', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_money_events_order_id'))
     op.drop_table('money_events')

@@ -167,7 +167,8 @@ class MoneyEvent(db.Model):
     __table_args__ = (db.UniqueConstraint("order_id", "kind", "key", name="uq_money_events_order_id_kind_key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    order_id: Mapped[int] = mapped_column(db.ForeignKey("orders.id"), index=True)
+    # Looked up by order through the unique key, whose first column it is: no index of its own.
+    order_id: Mapped[int] = mapped_column(db.ForeignKey("orders.id"))
     payment_id: Mapped[int] = mapped_column(db.ForeignKey("payments.id"))
     kind: Mapped[MoneyEventKind] = mapped_column(
         db.Enum(MoneyEventKind, name="money_event_kind", native_enum=False, length=20))
