@@ -118,7 +118,8 @@ def email_burst(bursts: Bursts, url: str, size: int) -> dict:
     """The payment e-mail task each paying notification queues (its own queue, so not in the rates above)."""
     with psycopg.connect(url) as conn:
         ids = [row[0] for row in conn.execute(
-            "SELECT id FROM inbox_messages WHERE emailed_at IS NULL ORDER BY id LIMIT %s", (size,))]
-    result = bursts.run("payments.send_payment_email", ids)
+            "SELECT id FROM email_outbox WHERE outcome IS NULL AND kind = 'order.paid' ORDER BY id LIMIT %s",
+            (size,))]
+    result = bursts.run("outbox.send_email", ids)
     print(f"  payment e-mails: {len(ids)} in {result['seconds']:.1f} s ({result['per_second']:.0f}/s)", flush=True)
     return result

@@ -65,6 +65,7 @@ def import_models() -> None:
     import shop.accounts.models  # noqa: F401
     import shop.catalog.models  # noqa: F401
     import shop.orders.models  # noqa: F401
+    import shop.outbox.models  # noqa: F401
     import shop.payments.models  # noqa: F401
 
 
@@ -102,7 +103,10 @@ def register_push(app: Flask) -> None:
 
 
 def register_tasks() -> None:
-    # Importing the modules registers their shared tasks with the Celery app.
+    # Importing the modules registers their shared tasks with the Celery app, and the kinds of
+    # e-mail with the outbox (each feature's `emails` module).
+    import shop.outbox.tasks  # noqa: F401
+    import shop.payments.emails  # noqa: F401
     import shop.payments.tasks  # noqa: F401
 
 

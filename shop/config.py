@@ -62,7 +62,8 @@ def settings_from_env(env: Mapping[str, str] = os.environ) -> dict:
     return {
         "SHOP_PRODUCTION": _bool(env.get("SHOP_PRODUCTION")),
         "SECRET_KEY": get("SECRET_KEY"),
-        "BASE_URL": get("BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+        # Unset: this machine on PORT, so `flask ...` commands in another terminal reach `PORT=5100 bin/dev`.
+        "BASE_URL": get("BASE_URL", f"http://127.0.0.1:{get('PORT', '5000')}").rstrip("/"),
         "SQLALCHEMY_DATABASE_URI": _database_url(get("DATABASE_URL")),
         "DB_POOL_SIZE": int(get("DB_POOL_SIZE", "10")),
         "DB_POOL_TIMEOUT": float(get("DB_POOL_TIMEOUT", "10")),
@@ -84,6 +85,9 @@ def settings_from_env(env: Mapping[str, str] = os.environ) -> dict:
         "MAIL_USERNAME": get("MAIL_USERNAME") or None,
         "MAIL_PASSWORD": get("MAIL_PASSWORD") or None,
         "MAIL_DEFAULT_SENDER": get("MAIL_DEFAULT_SENDER", "Toko Kita <toko@localhost>"),
+        "EMAIL_CLAIM_LEASE_SECONDS": _whole_number(env, "EMAIL_CLAIM_LEASE_SECONDS", 900, 60),
+        "PASSWORD_RESET_MINUTES": _whole_number(env, "PASSWORD_RESET_MINUTES", 60, 5),
+        "DEV_MAIL_DIR": get("DEV_MAIL_DIR", str(INSTANCE_DIR / "dev-mail")),
         **reconciliation_settings(env),
         **{name: _whole_number(env, name, *limits) for name, limits in ADDRESS_THROTTLE_DEFAULTS.items()},
     }
@@ -117,6 +121,7 @@ def midtrans_settings(env: Mapping[str, str]) -> dict:
 ADDRESS_THROTTLE_DEFAULTS = {
     "LOGIN_FAILURES_PER_ADDRESS": (20, 1),
     "REGISTRATIONS_PER_ADDRESS": (10, 1),
+    "RESETS_PER_ADDRESS": (10, 1),
     "ADDRESS_THROTTLE_MINUTES": (15, 1),
 }
 
@@ -182,6 +187,7 @@ TEST_SETTINGS = {
     "MIDTRANS_BACKOFF_SECONDS": 0.0,
     "MIDTRANS_READ_TIMEOUT": 2.0,
     "BASE_URL": "http://shop.test",
+    "DEV_MAIL_DIR": "",  # the tests of the inbox page give it a folder of their own
     # Each test runs in one rolled-back connection, which threads cannot share; the tests of
     # concurrent reconciliation commit for real and pass --concurrency.
     "RECONCILE_CONCURRENCY": 1,
@@ -269,3 +275,6 @@ def _derive_infrastructure(config: dict) -> None:
     # Without a mail server the e-mail is written to the log instead of sent.
     config["MAIL_SUPPRESS_SEND"] = config.get("TESTING", False) or not config["MAIL_SERVER"]
     config["MAIL_SERVER"] = config["MAIL_SERVER"] or "localhost"
+    # Outside production a suppressed e-mail is kept there too, for the inbox page /_dev/mail.
+    if config["SHOP_PRODUCTION"] or not config["MAIL_SUPPRESS_SEND"]:
+        config["DEV_MAIL_DIR"] = ""

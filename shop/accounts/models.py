@@ -37,8 +37,6 @@ class InboxMessage(db.Model):
     """An in-app notification shown to a shopper (for example: payment received)."""
 
     __tablename__ = "inbox_messages"
-    __table_args__ = (db.Index("ix_inbox_messages_unsent", "created_at", postgresql_where=db.text("emailed_at IS NULL"),
-                               sqlite_where=db.text("emailed_at IS NULL")),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(db.ForeignKey("users.id"), index=True)
@@ -46,9 +44,5 @@ class InboxMessage(db.Model):
     text: Mapped[str] = mapped_column(db.String(500))
     created_at = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
     read_at = mapped_column(UTCDateTime(), nullable=True)
-    # Set when the e-mail that goes with this message was sent, so a retried task never resends it.
-    emailed_at = mapped_column(UTCDateTime(), nullable=True)
-    # When the sweeper last queued that e-mail again (it never went out): at most once an hour.
-    email_queued_at = mapped_column(UTCDateTime(), nullable=True)
 
     user = relationship("User", back_populates="inbox")

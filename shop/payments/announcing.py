@@ -2,7 +2,7 @@
 
 Every boundary that commits a change to an order (the notification task, reconciliation, the
 dashboard, the CLI, checkout's "pay again") calls `announce_order_change` right after its commit:
-the four cached pages are cleared, open pages are told, and a paid order's e-mail is queued.
+the four cached pages are cleared, open pages are told, and the e-mails the change made due are queued.
 """
 import logging
 from dataclasses import dataclass
@@ -11,8 +11,8 @@ from flask import current_app
 
 from shop.caching import clear_order_pages
 from shop.orders.models import OrderStatus
+from shop.outbox import services as outbox
 from shop.payments.models import NotificationOutcome, PaymentStatus
-from shop.payments.queueing import queue_payment_email
 from shop.signals import order_status_changed
 
 log = logging.getLogger(__name__)
@@ -28,7 +28,7 @@ class OrderChange:
     before: OrderStatus
     after: OrderStatus
     payment_status: PaymentStatus | None  # None: an order that never had a payment
-    message_id: int | None = None  # the shopper's inbox message about a payment, to e-mail too
+    email_ids: tuple[int, ...] = ()  # outbox rows the change added (shop.outbox), to queue
     money_moved: bool = False  # the ledger recorded a movement (a refund can leave every status as it was)
 
     @classmethod
@@ -47,16 +47,18 @@ class OrderChange:
 
 
 def announce_order_change(change: OrderChange | None) -> None:
-    """After the commit: clear the order's cached pages, tell listeners, queue a payment's e-mail."""
-    if change is None or not change.pages_changed:
+    """After the commit: queue the e-mails it made due, clear the order's cached pages, tell listeners."""
+    if change is None:
+        return
+    if change.email_ids:
+        _quietly("queue e-mails", outbox.queue, change.email_ids)  # else the sweeper queues them
+    if not change.pages_changed:
         return
     _quietly("clear cached pages", clear_order_pages, change.order_id, change.user_id)
     if not change.order_changed:
         return
     _quietly("send order_status_changed", order_status_changed.send, current_app._get_current_object(),
              order_id=change.order_id, user_id=change.user_id, status=change.after)
-    if change.after is OrderStatus.SUCCESS and change.message_id is not None:
-        _quietly("queue the payment e-mail", queue_payment_email, change.message_id)
 
 
 def _quietly(what: str, action, *args, **kwargs) -> None:

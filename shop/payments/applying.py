@@ -18,12 +18,11 @@ from sqlalchemy import Select, Update, bindparam, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from shop import jakarta
-from shop.accounts.models import InboxMessage
 from shop.extensions import db
 from shop.models import utcnow
 from shop.orders import lifecycle
 from shop.orders.models import Order
-from shop.payments import gateway, ledger, states
+from shop.payments import emails, gateway, ledger, states
 from shop.payments.announcing import OrderChange
 from shop.payments.models import Notification, NotificationOutcome, NotificationState, Payment
 
@@ -58,13 +57,13 @@ def apply_status(payment_id: int, status: dict, notification_id: int, *, verifie
     payment_before = payment.status
     outcome = _decide(payment, status, verified)
     money_moved = outcome in COUNTED and ledger.record_movements(payment, payment_before, status, actor)
-    message = _follow_order(order, payment)
+    _follow_order(order, payment)
     if verified:
         payment.last_checked_at = utcnow()
-    db.session.flush()  # the payment, the order and a new inbox message (its id goes to the e-mail task)
+    email_ids = emails.owe_emails(order, before, payment, payment_before)  # flushes the changes first
     _finish(notification_id, outcome)
     return OrderChange(outcome, order.id, order.user_id, before, order.status, payment.status,
-                       message.id if message else None, money_moved=money_moved)
+                       email_ids, money_moved=money_moved)
 
 
 def lock_payment(payment_id: int, notification_id: int | None) -> tuple[Order, Payment, NotificationState | None]:
@@ -249,10 +248,10 @@ def _va_numbers(status: dict) -> list | None:
     return numbers if isinstance(numbers, list) and numbers else None
 
 
-def _follow_order(order: Order, payment: Payment) -> InboxMessage | None:
-    """Move the order to what its payments now say; the shopper's message when it became paid."""
+def _follow_order(order: Order, payment: Payment) -> None:
+    """Move the order to what its payments now say (a paid order gets the shopper's inbox message)."""
     paid_at = payment.settlement_time or payment.transaction_time
-    return lifecycle.move_order(order, states.order_status_for(order), paid_at)
+    lifecycle.move_order(order, states.order_status_for(order), paid_at)
 
 
 def _finish(notification_id: int, outcome: NotificationOutcome) -> None:

@@ -1,46 +1,90 @@
-"""E-mails about payments. Sent only after the commit that made them true, by a task of their own
-(queued by shop.payments.queueing)."""
-import logging
+"""The shopper's e-mails about an order's payment, through the outbox (shop.outbox.services).
 
+`owe_emails` adds the e-mails a change makes due in the change's own transaction; after its
+commit the announcement queues them. Each is written when it is sent, from what the database says
+then: a reminder to pay for an attempt that is no longer pending says nothing and is skipped.
+"""
 from flask import current_app
 from flask_mail import Message
 from sqlalchemy.orm import joinedload, selectinload
 
-from shop.accounts.models import InboxMessage
-from shop.extensions import db, mail
-from shop.models import utcnow
-from shop.orders.models import Order
+from shop.extensions import db
+from shop.orders.models import Order, OrderStatus
+from shop.outbox import services as outbox
+from shop.payments import instructions
+from shop.payments.models import Payment, PaymentStatus
 
-log = logging.getLogger(__name__)
-
-def email_payment_once(message_id: int) -> bool:
-    """E-mail the payment an inbox message tells of, unless it was e-mailed already (flushes).
-
-    The message's row is locked while the mail goes out and marked sent before the caller
-    commits, so two runs of the task never both send it. Only a worker lost between the SMTP
-    server's acceptance and the commit makes a retry send it twice.
-    """
-    message = db.session.get(InboxMessage, message_id, with_for_update=True)
-    if message is None or message.emailed_at is not None:
-        return False
-    send_payment_success_email(message.order_id)
-    message.emailed_at = utcnow()
-    return True
+AWAITING = "order.awaiting_payment"  # key payment:<id>: how to pay, the amount and the deadline
+PAID = "order.paid"  # key order:<id>: the receipt
+FAILED = "order.payment_failed"  # key payment:<id>: failed or expired, with the way to pay again
+# Until the shop's shared vocabulary covers them: why an attempt ended, in the shopper's words.
+ENDED = {OrderStatus.FAILED: "gagal", OrderStatus.EXPIRED: "kedaluwarsa"}
 
 
-def send_payment_success_email(order_id: int) -> None:
-    """E-mail the shopper that their payment arrived (text and HTML, in Indonesian)."""
-    order = db.session.get(Order, order_id, options=[joinedload(Order.user), selectinload(Order.lines)])
-    message = Message(subject=f"Pembayaran pesanan #{order.id} sudah diterima",
-                      recipients=[order.user.email],
-                      body=_render("emails/payment_success.txt", order=order),
-                      html=_render("emails/payment_success.html", order=order))
-    mail.send(message)
-    sent = "suppressed (MAIL_SUPPRESS_SEND)" if current_app.config["MAIL_SUPPRESS_SEND"] else "sent"
-    log.info("email payment_success order=%s to_user=%s %s", order.id, order.user_id, sent)
+def owe_emails(order: Order, order_before: OrderStatus, payment: Payment,
+               payment_before: PaymentStatus) -> tuple[int, ...]:
+    """Add the e-mails this change of `payment` and its order makes due (flushes); the new rows' ids."""
+    due = []
+    if payment.status is PaymentStatus.PENDING and payment_before is PaymentStatus.CREATED:
+        due.append((AWAITING, f"payment:{payment.id}"))
+    if order.status is not order_before and order.status is OrderStatus.SUCCESS:
+        due.append((PAID, f"order:{order.id}"))
+    if order.status is not order_before and order.status in ENDED:
+        due.append((FAILED, f"payment:{payment.id}"))
+    return tuple(filter(None, (outbox.add(kind, key) for kind, key in due)))
 
 
-def _render(name: str, **context) -> str:
-    # Without the request's context processors: an e-mail is about its recipient, never about
-    # whoever happens to be logged in to the request that triggered it (eager mode).
-    return current_app.jinja_env.get_template(name).render(config=current_app.config, **context)
+@outbox.renders(AWAITING)
+def awaiting_payment(key: str) -> Message | None:
+    """How to pay an attempt that waits for the shopper's money, or None once it no longer does."""
+    payment = _payment(key)
+    order = payment.order
+    if order.latest_payment is not payment or (how := instructions.payment_instructions(order)) is None:
+        return None
+    return _message(f"Menunggu pembayaran pesanan #{order.id}", "order_awaiting", order,
+                    how=how, payment=payment)
+
+
+@outbox.renders(PAID)
+def paid(key: str) -> Message | None:
+    """The receipt of a paid order: its lines, the amount, the method and when it was paid."""
+    order = _order(int(key.removeprefix("order:")))
+    if order.paid_at is None:
+        return None
+    return _message(f"Pembayaran pesanan #{order.id} sudah diterima", "payment_success", order,
+                    method=_paid_method(order))
+
+
+@outbox.renders(FAILED)
+def payment_failed(key: str) -> Message | None:
+    """A failed or expired attempt with the way to pay again, or None once the shopper cannot or need not."""
+    payment = _payment(key)
+    order = payment.order
+    if order.latest_payment is not payment or not instructions.can_pay_again(order):
+        return None
+    return _message(f"Pembayaran pesanan #{order.id} {ENDED.get(order.status, 'gagal')}", "payment_failed",
+                    order, payment=payment, why=ENDED.get(order.status, "gagal"))
+
+
+def _paid_method(order: Order) -> str | None:
+    unpaid = (*instructions.FAILED_ATTEMPT, *instructions.AWAITING_SHOPPER, PaymentStatus.CANCELLED)
+    payment = next((p for p in reversed(order.payments) if p.status not in unpaid), order.latest_payment)
+    return instructions.payment_method(payment) if payment else None
+
+
+def _payment(key: str) -> Payment:
+    payment = db.session.get(Payment, int(key.removeprefix("payment:")))
+    _order(payment.order_id)
+    return payment
+
+
+def _order(order_id: int) -> Order:
+    return db.session.get(Order, order_id, options=[joinedload(Order.user), selectinload(Order.lines),
+                                                    selectinload(Order.payments)])
+
+
+def _message(subject: str, template: str, order: Order, **context) -> Message:
+    context = dict(order=order, order_url=f"{current_app.config['BASE_URL']}/orders/{order.id}", **context)
+    return Message(subject=subject, recipients=[order.user.email],
+                   body=outbox.render_template(f"emails/{template}.txt", **context),
+                   html=outbox.render_template(f"emails/{template}.html", **context))

@@ -17,7 +17,6 @@ from shop.payments.models import Notification, NotificationState
 log = logging.getLogger(__name__)
 
 PROCESS_NOTIFICATION = "payments.process_notification"  # shop.payments.tasks.process_notification
-SEND_PAYMENT_EMAIL = "payments.send_payment_email"  # shop.payments.tasks.send_payment_email
 
 
 def enqueue_notifications(notification_ids: list[int]) -> None:
@@ -31,11 +30,6 @@ def enqueue_notifications(notification_ids: list[int]) -> None:
     except Exception as error:
         mark_unqueued(notification_ids, f"{type(error).__name__}: {error}")
         raise
-
-
-def queue_payment_email(message_id: int) -> None:
-    """Queue the e-mail that goes with the shopper's inbox message about a payment (after the commit)."""
-    broker.publish(current_app.extensions["celery"], SEND_PAYMENT_EMAIL, message_id)
 
 
 def mark_unqueued(notification_ids: list[int], reason: str) -> None:

@@ -3,7 +3,7 @@
 Processing a notification starts by counting the attempt (`claim_attempt`), committed before any
 work, so a message that kills its worker every time stops after NOTIFICATION_MAX_ATTEMPTS
 starts: past that bound the notification is FAILED for an admin (`give_up`). The sweeper queues
-again the notifications no worker finished, and the payment e-mails that never went out. Every
+again the notifications no worker finished, and the e-mails that never went out (any kind). Every
 function here flushes, but `claim_attempt`'s count, which commits itself; the task commits, then queues.
 """
 import logging
@@ -15,9 +15,9 @@ from flask import current_app
 from sqlalchemy import Update, and_, bindparam, func, or_, select, update
 
 from shop import extensions
-from shop.accounts.models import InboxMessage
 from shop.extensions import db
 from shop.models import utcnow
+from shop.outbox import services as outbox
 from shop.payments.models import Notification, NotificationState
 from shop.payments.run_lock import take_run_lock
 
@@ -26,11 +26,11 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Sweep:
-    """Notifications to queue again, those given up on (now FAILED), and payment e-mails to queue again."""
+    """Notifications to queue again, those given up on (now FAILED), and e-mails to queue again."""
 
     queued: list[int] = field(default_factory=list)
     failed: list[int] = field(default_factory=list)
-    emails: list[int] = field(default_factory=list)  # inbox message ids
+    emails: list[int] = field(default_factory=list)  # outbox rows (shop.outbox)
 
 
 def sweep_stranded_notifications(limit: int, broker_idle: bool = False) -> Sweep | None:
@@ -66,27 +66,8 @@ def sweep_stranded_notifications(limit: int, broker_idle: bool = False) -> Sweep
             if notification.queue_failed_at is not None:  # queued now: "not queued yet" is over
                 notification.queue_failed_at = notification.error = None  # unless queueing fails again
             sweep.queued.append(notification.id)
-    sweep.emails = claim_unsent_emails(now, cutoff, limit)
+    sweep.emails = outbox.due_again(now, cutoff, limit)
     return sweep
-
-
-# A payment e-mail still unsent after the sweep delay was never queued (the broker failed right
-# after the commit) or its task gave up: queued again at most once an hour, for a day.
-EMAIL_REQUEUE_EVERY = timedelta(hours=1)
-EMAIL_GIVE_UP_AFTER = timedelta(days=1)
-
-
-def claim_unsent_emails(now, cutoff, limit: int) -> list[int]:
-    """The inbox messages whose e-mail has not gone out since `cutoff`, marked as queued now."""
-    messages = db.session.scalars(
-        select(InboxMessage)
-        .where(InboxMessage.emailed_at.is_(None), InboxMessage.created_at <= cutoff,
-               InboxMessage.created_at > now - EMAIL_GIVE_UP_AFTER,
-               or_(InboxMessage.email_queued_at.is_(None), InboxMessage.email_queued_at <= now - EMAIL_REQUEUE_EVERY))
-        .order_by(InboxMessage.id).limit(limit).with_for_update(skip_locked=True)).all()
-    for message in messages:
-        message.email_queued_at = now
-    return [message.id for message in messages]
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,8 @@ from sqlalchemy.exc import DBAPIError
 from shop import broker
 from shop.celery_config import RECONCILE_QUEUE
 from shop.extensions import db
-from shop.payments import applying, emails, gateway, queueing, reconciling, sweeping
+from shop.outbox import services as outbox
+from shop.payments import applying, gateway, queueing, reconciling, sweeping
 from shop.payments.announcing import OrderChange, announce_order_change
 
 log = logging.getLogger(__name__)
@@ -88,17 +89,6 @@ def _log_outcome(notification_id: int, attempt: sweeping.Attempt | None, change:
              change.after.value, took)
 
 
-# OSError: smtplib's errors are OSErrors, like a refused or dropped connection to the mail server.
-@shared_task(name=queueing.SEND_PAYMENT_EMAIL, acks_late=True, ignore_result=True,
-             autoretry_for=(OSError, DBAPIError), max_retries=MAX_RETRIES, retry_backoff=RETRY_BASE_SECONDS,
-             retry_backoff_max=RETRY_CAP_SECONDS, retry_jitter=True)
-def send_payment_email(message_id: int) -> bool:
-    """E-mail the shopper about their payment, once; SMTP and database trouble are retried with backoff."""
-    sent = emails.email_payment_once(message_id)
-    db.session.commit()
-    return sent
-
-
 # --- reconciliation and the sweeper ---------------------------------------------------------
 
 @shared_task(name="payments.reconcile_pending_payments", ignore_result=True)
@@ -140,15 +130,14 @@ def reconcile_payment(payment_id: int) -> str | None:
 @shared_task(name="payments.sweep_notifications", ignore_result=True)
 def sweep_notifications() -> int | None:
     """Queue again the stored notifications no worker finished (giving up on those past the bound)
-    and the payment e-mails that never went out."""
+    and the e-mails that never went out."""
     idle = broker.waiting(current_app.extensions["celery"]) == 0  # None (unknown) is not idle
     sweep = sweeping.sweep_stranded_notifications(current_app.config["SWEEP_BATCH_SIZE"], broker_idle=idle)
     db.session.commit()
     if sweep is None:
         return None
     queueing.enqueue_notifications(sweep.queued)
-    for message_id in sweep.emails:
-        queueing.queue_payment_email(message_id)
+    outbox.queue(sweep.emails)
     if sweep.queued or sweep.failed or sweep.emails:
         log.info("sweep queued=%s failed=%s emails=%s", sweep.queued[:20], sweep.failed[:20], sweep.emails[:20])
     return len(sweep.queued)

@@ -1,130 +1,132 @@
-"""The payment e-mail: queued after the commit that paid the order, sent by its own task, once."""
+"""The shopper's e-mails about a payment: due with the change that made them true, queued after its
+commit, written and sent once by the outbox (shop.outbox), each with what the shopper needs."""
 import json
-import smtplib
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
-from shop.accounts.models import InboxMessage
 from shop.extensions import db, mail
 from shop.models import utcnow
-from shop.payments import announcing, receiving, sweeping, tasks
+from shop.outbox.models import OutboxEmail
+from shop.payments import announcing, emails, receiving
 from tests.payments.helpers import for_payment, run_now
+
+VA = {"payment_type": "bank_transfer", "va_numbers": [{"bank": "bni", "va_number": "9881234567890123"}]}
 
 
 @pytest.fixture
 def queued(monkeypatch):
-    """The inbox message ids the notification task queued an e-mail for (the e-mail task not run)."""
+    """The outbox ids the notification task queued (the e-mail task not run)."""
     ids = []
-    monkeypatch.setattr(announcing, "queue_payment_email", ids.append)
+    monkeypatch.setattr(announcing.outbox, "queue", ids.extend)
     return ids
 
 
 @pytest.fixture
-def paid_message(process, payment, queued) -> InboxMessage:
-    """The inbox message of a payment the notification task has just applied."""
-    stored = receiving.record_notification(json.dumps(for_payment(payment)).encode())
-    db.session.commit()
-    process(stored.id)
-    assert len(queued) == 1
-    return db.session.get(InboxMessage, queued[0])
+def notify(process, payment, queued):
+    """Apply a signed notification for `payment` through the task; returns the outbox ids it queued."""
+    def send(name: str = "fixture_credit_card_settlement_sbtest.json", **changes) -> list[int]:
+        before = len(queued)
+        stored = receiving.record_notification(json.dumps(for_payment(payment, name, **changes)).encode())
+        db.session.commit()
+        process(stored.id)
+        return queued[before:]
+    return send
 
 
 @pytest.fixture
 def send_email(app):
-    return run_now(app, "payments.send_payment_email")
+    return run_now(app, "outbox.send_email")
 
 
-@pytest.fixture
-def smtp_failures(monkeypatch):
-    """Make the next `count` sends fail as a dropped SMTP connection; returns the list of attempts."""
-    attempts, send = [], mail.send
-
-    def arm(count: int) -> list:
-        def flaky_send(message):
-            attempts.append(message.recipients)
-            if len(attempts) <= count:
-                raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
-            send(message)
-
-        monkeypatch.setattr(mail, "send", flaky_send)
-        return attempts
-
-    return arm
-
-
-def test_the_inbox_message_of_a_payment_is_e_mailed_once(send_email, paid_message, payment):
-    assert paid_message.emailed_at is None  # queued, not sent by the notification task itself
+def sent(send_email, email_id: int):
     with mail.record_messages() as outbox:
-        assert send_email(paid_message.id).result is True
-        assert send_email(paid_message.id).result is False  # the message says it was sent
-    assert len(outbox) == 1 and outbox[0].recipients == [payment.order.user.email]
-    assert db.session.get(InboxMessage, paid_message.id).emailed_at is not None
+        assert send_email(email_id).result == "sent"
+    assert len(outbox) == 1
+    return outbox[0]
 
 
-def test_an_smtp_failure_is_retried_and_the_e_mail_sent_once(send_email, paid_message, smtp_failures):
-    attempts = smtp_failures(2)
-    with mail.record_messages() as outbox:
-        send_email(paid_message.id)
-        send_email(paid_message.id)  # delivered again by the broker: nothing more
-    assert len(attempts) == 3 and len(outbox) == 1
-    assert db.session.get(InboxMessage, paid_message.id).emailed_at is not None
+def row(email_id: int) -> OutboxEmail:
+    return db.session.get(OutboxEmail, email_id)
 
 
-def test_the_e_mail_task_gives_up_after_its_retries(send_email, paid_message, smtp_failures):
-    attempts = smtp_failures(100)
-    with mail.record_messages() as outbox:
-        assert send_email(paid_message.id).failed()
-    assert len(attempts) == 1 + tasks.MAX_RETRIES and outbox == []
-    assert db.session.get(InboxMessage, paid_message.id).emailed_at is None
-
-
-def test_a_duplicate_queues_no_second_e_mail(process, payment, queued):
-    for _ in range(2):
-        stored = receiving.record_notification(json.dumps(for_payment(payment)).encode())
-        db.session.commit()
-        process(stored.id)
-    assert len(queued) == 1
-
-
-# --- an e-mail that never went out: the sweeper queues it again ----------------------------------
-
-def aged(message: InboxMessage, **delta) -> InboxMessage:
-    message.created_at = utcnow() - timedelta(**delta)
+def test_a_payment_waiting_for_a_transfer_gets_its_number_amount_deadline_and_link(notify, send_email, payment):
+    payment.expires_at = utcnow() + timedelta(hours=20)
     db.session.commit()
-    return message
+    [email_id] = notify("fixture_bank_transfer_pending_sbtest.json", **VA)
+    assert (row(email_id).kind, row(email_id).key) == (emails.AWAITING, f"payment:{payment.id}")
+    message = sent(send_email, email_id)
+    assert message.subject == f"Menunggu pembayaran pesanan #{payment.order_id}"
+    assert message.recipients == [payment.order.user.email]
+    for text in (message.body, message.html):
+        assert "9881234567890123" in text and "BNI" in text and "Rp 150.000" in text
+        assert "Bayar sebelum" in text and f"http://shop.test/orders/{payment.order_id}" in text
+    assert message.msgId == f"<order.awaiting_payment.{email_id}@shop.test>"
 
 
-def test_the_sweeper_queues_an_unsent_e_mail_again_and_it_is_sent_once(app, paid_message, monkeypatch):
+def test_a_paid_order_gets_a_receipt_with_its_lines_and_method(notify, send_email, payment):
+    [email_id] = notify()
+    message = sent(send_email, email_id)
+    assert message.subject == f"Pembayaran pesanan #{payment.order_id} sudah diterima"
+    line = payment.order.lines[0]
+    for text in (message.body, message.html):
+        assert line.name in text and "Rp 150.000" in text and "Kartu kredit/debit" in text
+        assert "sudah kami terima pada" in text
+
+
+def test_an_expired_payment_gets_the_way_to_pay_again(notify, send_email, payment):
+    notify("fixture_bank_transfer_pending_sbtest.json", **VA)
+    [email_id] = notify("fixture_bank_transfer_pending_sbtest.json", transaction_status="expire",
+                        status_code="202", **VA)
+    assert row(email_id).kind == emails.FAILED
+    message = sent(send_email, email_id)
+    assert message.subject == f"Pembayaran pesanan #{payment.order_id} kedaluwarsa"
+    assert "Bayar lagi" in message.body and "Bayar lagi" in message.html
+    assert f"http://shop.test/orders/{payment.order_id}" in message.html
+
+
+def test_a_denied_card_gets_the_way_to_pay_again_too(notify, send_email, payment):
+    [email_id] = notify("credit_card_deny.json")
+    assert "gagal" in sent(send_email, email_id).subject
+
+
+def test_each_e_mail_is_due_once_whatever_arrives_twice(notify, payment):
+    assert len(notify("fixture_bank_transfer_pending_sbtest.json", **VA)) == 1
+    assert notify("fixture_bank_transfer_pending_sbtest.json", **VA) == []  # a duplicate: nothing new
+    assert len(notify()) == 1
+    assert notify() == []
+    kinds = db.session.scalars(select(OutboxEmail.kind).order_by(OutboxEmail.id)).all()
+    assert kinds == [emails.AWAITING, emails.PAID]
+
+
+def test_a_reminder_that_goes_out_after_the_payment_says_nothing(notify, send_email):
+    [awaiting] = notify("fixture_bank_transfer_pending_sbtest.json", **VA)
+    notify()  # paid before the reminder's task ran
+    with mail.record_messages() as outbox:
+        assert send_email(awaiting).result == "skipped"
+        assert send_email(awaiting).result == "not claimed"
+    assert outbox == [] and row(awaiting).outcome == "skipped"
+
+
+def test_the_e_mails_are_queued_only_after_the_commit(notify, monkeypatch):
+    events, commit = [], db.session.commit
+    monkeypatch.setattr(db.session, "commit", lambda: (commit(), events.append("commit")))
+    monkeypatch.setattr(announcing.outbox, "queue", lambda ids: events.append(("queue", list(ids))))
+    notify()
+    email_id = db.session.scalar(select(OutboxEmail.id))
+    assert events[-2:] == ["commit", ("queue", [email_id])]
+
+
+def test_the_sweeper_queues_an_e_mail_that_never_went_out_and_it_is_sent_once(app, notify, monkeypatch):
     """The broker failed right after the commit: the e-mail was never queued. The sweeper finds it."""
-    aged(paid_message, seconds=app.config["SWEEP_DELAY_SECONDS"] + 5)
+    [email_id] = notify()
+    row(email_id).created_at = utcnow() - timedelta(seconds=app.config["SWEEP_DELAY_SECONDS"] + 5)
+    db.session.commit()
     monkeypatch.undo()  # the real queueing again (eager: the e-mail task runs at once)
     sweep = app.extensions["celery"].tasks["payments.sweep_notifications"]
     with mail.record_messages() as outbox:
         sweep.apply()
-        sweep.apply()  # sent now, and queued at most once an hour anyway
-    assert len(outbox) == 1
-    message = db.session.get(InboxMessage, paid_message.id)
-    assert message.emailed_at is not None and message.email_queued_at is not None
-
-
-def test_the_sweeper_leaves_fresh_sent_and_day_old_e_mails_alone(app, paid_message):
-    delay = app.config["SWEEP_DELAY_SECONDS"]
-    aged(paid_message, seconds=delay - 60)  # its task may still be on its way
-    assert sweeping.sweep_stranded_notifications(limit=10).emails == []
-    aged(paid_message, days=1, seconds=1)  # given up on after a day
-    assert sweeping.sweep_stranded_notifications(limit=10).emails == []
-    aged(paid_message, seconds=delay + 5)
-    paid_message.emailed_at = utcnow()
-    db.session.commit()
-    assert sweeping.sweep_stranded_notifications(limit=10).emails == []
-
-
-def test_the_sweeper_queues_a_stuck_e_mail_at_most_once_an_hour(app, paid_message):
-    aged(paid_message, seconds=app.config["SWEEP_DELAY_SECONDS"] + 5)
-    first = sweeping.sweep_stranded_notifications(limit=10).emails
-    second = sweeping.sweep_stranded_notifications(limit=10).emails
-    paid_message.email_queued_at = utcnow() - sweeping.EMAIL_REQUEUE_EVERY - timedelta(seconds=1)
-    db.session.commit()
-    third = sweeping.sweep_stranded_notifications(limit=10).emails
-    assert (first, second, third) == ([paid_message.id], [], [paid_message.id])
+        sweep.apply()
+    db.session.expire_all()
+    assert len(outbox) == 1 and row(email_id).outcome == "sent" and row(email_id).queued_at is not None

@@ -48,8 +48,9 @@ def test_pending_then_settlement_pays_once(deliver, payment):
         assert (payment.status, payment.order.status) == (P.PENDING, OrderStatus.PENDING)
         assert deliver(settlement(payment)).outcome is Out.APPLIED
     assert (payment.status, payment.order.status) == (P.SUCCESS, OrderStatus.SUCCESS)
-    assert len(outbox) == 1
-    assert "150.000" in outbox[0].body and "#%d" % payment.order.id in outbox[0].html
+    assert [message.subject.split(" #")[0] for message in outbox] == ["Menunggu pembayaran pesanan",
+                                                                       "Pembayaran pesanan"]  # then the receipt
+    assert "150.000" in outbox[1].body and "#%d" % payment.order.id in outbox[1].html
 
 
 def test_replayed_old_pending_after_success_is_stale(deliver, payment):
@@ -263,7 +264,7 @@ def statements():
 
 def test_applying_a_payment_takes_nine_statements(process, payment, statements, monkeypatch):
     # The count is part of the contract: a lazy load or a re-read added to the hot path fails here.
-    monkeypatch.setattr(announcing, "queue_payment_email", lambda message_id: None)  # its own task
+    monkeypatch.setattr(announcing.outbox, "queue", lambda email_ids: None)  # its own task
     stored = receiving.record_notification(json.dumps(settlement(payment)).encode())
     db.session.commit()
     with statements as seen:
@@ -273,7 +274,8 @@ def test_applying_a_payment_takes_nine_statements(process, payment, statements, 
         "SELECT orders": 1,  # lock the order ...
         "SELECT payments": 2,  # ... then its payments; is the transaction another payment's?
         "UPDATE payments": 1, "UPDATE orders": 1, "INSERT inbox_messages": 1,
-        "INSERT money_events": 1})  # the ledger's PAID movement
+        "INSERT money_events": 1,  # the ledger's PAID movement
+        "INSERT email_outbox": 1})  # the receipt, owed
 
 
 def test_a_duplicate_takes_four_statements(process, payment, statements):
@@ -293,7 +295,7 @@ def test_a_notification_another_worker_processed_meanwhile_changes_nothing(payme
     db.session.execute(update(Notification).where(Notification.id == stored.id)
                        .values(state=NotificationState.PROCESSED, outcome=Out.STALE))
     change = applying.apply_status(attempt.payment_id, json.loads(attempt.body), attempt.id, verified=False)
-    assert change.outcome is None and not change.pages_changed and change.message_id is None
+    assert change.outcome is None and not change.pages_changed and change.email_ids == ()
     assert payment.status is P.CREATED and db.session.get(Notification, stored.id).outcome is Out.STALE
 
 

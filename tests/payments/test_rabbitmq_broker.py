@@ -17,6 +17,7 @@ from kombu import Connection
 from sqlalchemy import select
 
 from shop.accounts.models import InboxMessage
+from shop.outbox.models import OutboxEmail
 from shop.caching import order_page_keys
 from shop.extensions import db
 from shop.orders.models import OrderStatus
@@ -105,7 +106,7 @@ def test_a_notification_through_rabbitmq_pays_the_order_once(app, clean_db, brok
     assert [n.outcome for n in history(payment.id)] == [NotificationOutcome.APPLIED, NotificationOutcome.DUPLICATE]
     assert fresh(Payment, payment.id).status is PaymentStatus.SUCCESS
     assert len(_messages(payment.order_id)) == 1 and len(inbox.messages) == 1
-    assert shop.log("worker").count("Task payments.send_payment_email[") == 2  # received once, succeeded once
+    assert shop.log("worker").count("Task outbox.send_email[") == 2  # received once, succeeded once
     shop.stop_all()  # a message still unacknowledged would now be back in the queue
     assert waiting_in(amqp_url) == 0
 
@@ -117,4 +118,5 @@ def _messages(order_id: int) -> list[InboxMessage]:
 
 def _emailed(order_id: int) -> bool:
     messages = _messages(order_id)
-    return len(messages) == 1 and messages[0].emailed_at is not None
+    owed = db.session.scalars(select(OutboxEmail).where(OutboxEmail.key == f"order:{order_id}")).all()
+    return len(messages) == 1 and len(owed) == 1 and owed[0].outcome == "sent"

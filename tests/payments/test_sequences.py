@@ -182,7 +182,9 @@ def check_invariants(payment, product, outbox, seen_paid: bool) -> bool:
         assert payment.status not in OPEN, "paid, then pending again"
     inbox = db.session.scalar(select(func.count()).select_from(InboxMessage)
                               .where(InboxMessage.order_id == payment.order_id))
-    assert len(outbox) <= 1 and inbox <= 1, "the shopper was told twice"
+    receipts = [message for message in outbox if message.subject.endswith("sudah diterima")]
+    assert len(receipts) <= 1 and inbox <= 1, "the shopper was told twice"
+    assert len({message.msgId for message in outbox}) == len(outbox), "one e-mail sent twice"
     assert product.stock == (5 if payment.order.stock_released else 3), "stock released twice or not at all"
     return seen_paid or payment.status in PAID
 
