@@ -6,7 +6,6 @@ from shop.accounts.services import MIN_PASSWORD_LENGTH
 from shop.forms import REQUIRED, strip
 
 
-
 class RegisterForm(FlaskForm):
     name = StringField("Nama", filters=[strip], validators=[
         DataRequired(REQUIRED), Length(max=120, message="Maksimal 120 karakter.")])
@@ -17,6 +16,20 @@ class RegisterForm(FlaskForm):
         InputRequired(REQUIRED),
         Length(min=MIN_PASSWORD_LENGTH, max=200, message=f"Kata sandi minimal {MIN_PASSWORD_LENGTH} karakter.")])
     confirm = PasswordField("Ulangi kata sandi", validators=[
+        InputRequired(REQUIRED), EqualTo("password", message="Kedua kata sandi tidak sama.")])
+
+
+class ResetRequestForm(FlaskForm):
+    email = EmailField("Email", filters=[strip], validators=[
+        DataRequired(REQUIRED), Length(max=254, message="Email terlalu panjang."),
+        Email(message="Alamat email tidak valid.", check_deliverability=False)])
+
+
+class NewPasswordForm(FlaskForm):
+    password = PasswordField("Kata sandi baru", validators=[
+        InputRequired(REQUIRED),
+        Length(min=MIN_PASSWORD_LENGTH, max=200, message=f"Kata sandi minimal {MIN_PASSWORD_LENGTH} karakter.")])
+    confirm = PasswordField("Ulangi kata sandi baru", validators=[
         InputRequired(REQUIRED), EqualTo("password", message="Kedua kata sandi tidak sama.")])
 
 

@@ -1,11 +1,11 @@
-"""Accounts: registration, password log-in with throttling, and session versions."""
+"""Accounts: registration, password log-in with throttling, and session versions (password reset: passwords.py)."""
 import hashlib
 import logging
 from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import func, select
-from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug.security import check_password_hash
 
 from shop.accounts.models import User
 from shop.extensions import cache, db
@@ -42,6 +42,10 @@ class InvalidCredentials(AccountError):
     pass
 
 
+class EmailTaken(AccountError):
+    pass
+
+
 def normalize_email(email: str) -> str:
     return email.strip().lower()
 
@@ -50,26 +54,24 @@ def find_user_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(func.lower(User.email) == normalize_email(email)))
 
 
-def sign_up(email: str, name: str, password: str, address: str) -> User | None:
+def sign_up(email: str, name: str, password: str, address: str) -> User:
     """Register from `address`, refusing once it has submitted too many registrations."""
     if address_over_limit("register", address):
-        raise _throttled("register", address)
-    _count_one(_address_key("register", address), current_app.config["ADDRESS_THROTTLE_MINUTES"] * 60)
+        raise throttled("register", address)
+    count_one(address_key("register", address), current_app.config["ADDRESS_THROTTLE_MINUTES"] * 60)
     return register_user(email, name, password)
 
 
-def register_user(email: str, name: str, password: str) -> User | None:
-    """Create a shopper account; an e-mail in use changes nothing and returns None, silently.
+def register_user(email: str, name: str, password: str) -> User:
+    """Create a shopper account; EmailTaken when the e-mail has one already, whatever its case (flushes).
 
-    The caller answers both cases alike, so the form cannot tell who has an account.
+    Registration logs the shopper in, so it cannot answer a taken e-mail like a new one: the
+    per-address throttle above keeps that from serving as a quick list of who has an account.
     """
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError(f"Kata sandi minimal {MIN_PASSWORD_LENGTH} karakter.")
-    existing = find_user_by_email(email)
-    if existing is not None:
-        generate_password_hash(password)  # costs what a new account's hash costs
-        log.info("registration for a taken e-mail ignored user=%s", existing.id)
-        return None
+    if find_user_by_email(email) is not None:
+        raise EmailTaken("Email ini sudah terdaftar. Silakan masuk, atau atur ulang kata sandi jika lupa.")
     user = User(email=normalize_email(email), name=name.strip(), is_admin=False)
     user.set_password(password)
     db.session.add(user)
@@ -87,7 +89,7 @@ def log_in(email: str, password: str, address: str) -> User:
     address (a proxy, an office): one attacker among them must not keep the others out.
     """
     if address_over_limit("login", address) and account_under_attack(email):
-        raise _throttled("login", address)
+        raise throttled("login", address)
     if _count(_account_key(email, address)) >= MAX_FAILED_LOGINS:
         log.warning("log-in paused for an e-mail from address=%s", address)
         raise TooManyAttempts(LOGIN_PAUSED)
@@ -95,7 +97,7 @@ def log_in(email: str, password: str, address: str) -> User:
         user = authenticate(email, password)
     except InvalidCredentials:
         for key, seconds in _failure_counts(email, address):
-            _count_one(key, seconds)
+            count_one(key, seconds)
         raise
     cache.delete(_account_key(email, address))
     return user
@@ -113,22 +115,42 @@ def authenticate(email: str, password: str) -> User:
 
 
 # What each throttled action counts, and the setting that caps it per client address.
-ADDRESS_LIMITS = {"login": "LOGIN_FAILURES_PER_ADDRESS", "register": "REGISTRATIONS_PER_ADDRESS"}
+ADDRESS_LIMITS = {"login": "LOGIN_FAILURES_PER_ADDRESS", "register": "REGISTRATIONS_PER_ADDRESS",
+                  "reset": "RESETS_PER_ADDRESS"}
 
 
-def _address_key(action: str, address: str) -> str:
+def address_key(action: str, address: str) -> str:
     return f"throttle:{action}:address={address}"
 
 
 def _account_key(email: str, address: str = "") -> str:
-    """The failures of one e-mail (known or not, so the answer tells nothing), from one address or all."""
-    digest = hashlib.sha256(normalize_email(email).encode()).hexdigest()[:32]
-    return f"throttle:login:account={digest}" + (f":address={address}" if address else "")
+    """The failures of one e-mail (known or not, so the answer tells nothing), from one address or all.
+
+    The keys carry the e-mail's generation: `forget_failed_logins` moves it on, which drops
+    every (e-mail, address) pair's count at once without knowing the addresses.
+    """
+    digest = email_digest(email)
+    generation = cache.get(_generation_key(digest)) or 0
+    return f"throttle:login:account={digest}:g{generation}" + (f":address={address}" if address else "")
+
+
+def email_digest(email: str) -> str:
+    return hashlib.sha256(normalize_email(email).encode()).hexdigest()[:32]
+
+
+def _generation_key(digest: str) -> str:
+    return f"throttle:login:generation={digest}"
+
+
+def forget_failed_logins(email: str) -> None:
+    """Drop the failed log-ins counted against `email`, from every address (after a password reset)."""
+    key = _generation_key(email_digest(email))
+    cache.set(key, (cache.get(key) or 0) + 1, timeout=0)
 
 
 def _failure_counts(email: str, address: str) -> list[tuple[str, int]]:
     window = current_app.config["ADDRESS_THROTTLE_MINUTES"] * 60
-    return [(_address_key("login", address), window), (_account_key(email), window),
+    return [(address_key("login", address), window), (_account_key(email), window),
             (_account_key(email, address), int(LOCK_DURATION.total_seconds()))]
 
 
@@ -138,10 +160,10 @@ def account_under_attack(email: str) -> bool:
 
 
 def address_over_limit(action: str, address: str) -> bool:
-    return _count(_address_key(action, address)) >= current_app.config[ADDRESS_LIMITS[action]]
+    return _count(address_key(action, address)) >= current_app.config[ADDRESS_LIMITS[action]]
 
 
-def _throttled(action: str, address: str) -> TooManyAttempts:
+def throttled(action: str, address: str) -> TooManyAttempts:
     log.warning("address throttled action=%s address=%s", action, address)
     return TooManyAttempts("Terlalu banyak percobaan dari alamat Anda. Coba lagi beberapa menit lagi.")
 
@@ -150,7 +172,7 @@ def _count(key: str) -> int:
     return cache.get(key) or 0
 
 
-def _count_one(key: str, seconds: int) -> None:
+def count_one(key: str, seconds: int) -> None:
     """Count one attempt under `key`; the first opens its window of `seconds`.
 
     In the cache, not the transaction: a refused log-in rolls nothing back from it. On Redis,

@@ -1,18 +1,19 @@
-"""Register, log in, log out."""
+"""Register, log in, log out, reset a forgotten password."""
 from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from shop.accounts import services
-from shop.accounts.forms import LoginForm, RegisterForm
+from shop.accounts import passwords, services
+from shop.accounts.forms import LoginForm, NewPasswordForm, RegisterForm, ResetRequestForm
 from shop.caching import clear_shopper_pages
 from shop.cart.views import CART_KEY
 from shop.extensions import db
+from shop.outbox import services as outbox
 
 bp = Blueprint("accounts", __name__)
 
-# The same words whether the e-mail was new (an account was made) or taken (nothing changed).
-REGISTERED = ("Pendaftaran diterima. Silakan masuk dengan email dan kata sandi Anda. "
-              "Jika email ini sudah pernah terdaftar, gunakan kata sandi lamanya.")
+# The same words whether the e-mail has an account or not.
+RESET_SENT = ("Jika email itu terdaftar, kami sudah mengirim tautan untuk membuat kata sandi baru. "
+              "Periksa kotak masuk (dan folder spam) Anda.")
 # What a planted session may carry into the logged-in one: the cart the shopper filled.
 KEPT_AT_LOGIN = (CART_KEY,)
 
@@ -57,17 +58,50 @@ def register():
     form, status = RegisterForm(), 200
     if form.validate_on_submit():
         try:
-            services.sign_up(form.email.data, form.name.data, form.password.data, request.remote_addr)
+            user = services.sign_up(form.email.data, form.name.data, form.password.data, request.remote_addr)
         except services.AccountError as error:
             db.session.rollback()
             flash(str(error), "error")
             status = error.status_code
         else:
             db.session.commit()
-            # Not logged in here: a taken e-mail cannot be, and the answer must not differ.
-            flash(REGISTERED, "success")
-            return redirect(url_for("accounts.login", next=safe_next(None)))
+            start_logged_in_session(user)
+            flash(f"Selamat datang, {user.name}! Akun Anda sudah dibuat dan Anda sudah masuk.", "success")
+            return redirect(safe_next(url_for("catalog.index")))
     return render_template("accounts/register.html", form=form), status
+
+
+@bp.route("/lupa-sandi", methods=["GET", "POST"])
+def forgot_password():
+    form, status = ResetRequestForm(), 200
+    if form.validate_on_submit():
+        try:
+            email_id = passwords.request_reset(form.email.data, request.remote_addr)
+        except services.AccountError as error:
+            flash(str(error), "error")
+            status = error.status_code
+        else:
+            db.session.commit()
+            outbox.queue([email_id] if email_id else [])
+            flash(RESET_SENT, "success")
+            return redirect(url_for("accounts.login"))
+    return render_template("accounts/forgot_password.html", form=form), status
+
+
+@bp.route("/lupa-sandi/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    form = NewPasswordForm()
+    try:
+        passwords.user_for_token(token)
+        if form.validate_on_submit():
+            passwords.reset_password(token, form.password.data)
+            db.session.commit()
+            flash("Kata sandi sudah diganti. Silakan masuk dengan kata sandi baru.", "success")
+            return redirect(url_for("accounts.login"))
+    except services.AccountError as error:
+        db.session.rollback()
+        return render_template("accounts/reset_password.html", form=None, error=str(error)), 400
+    return render_template("accounts/reset_password.html", form=form, error=None)
 
 
 @bp.route("/login", methods=["GET", "POST"])

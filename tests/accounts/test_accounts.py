@@ -8,16 +8,21 @@ from shop.extensions import db
 from tests.factories import PASSWORD, UserFactory
 
 
-def test_register_hashes_the_password_and_sends_to_log_in(client):
+def test_register_logs_the_shopper_in_and_goes_on_to_where_they_were(client):
     response = client.post("/daftar?next=/keranjang", data={"name": "Siti", "email": " Siti@Contoh.ID ",
                                                             "password": "kopi-gayo-1", "confirm": "kopi-gayo-1"})
-    # Not logged in: a taken e-mail could not be, and both must get the same answer.
-    assert response.status_code == 302 and response.headers["Location"] == "/login?next=/keranjang"
+    assert response.status_code == 302 and response.headers["Location"] == "/keranjang"
     user = db.session.scalar(db.select(User).filter_by(email="siti@contoh.id"))
     assert user.password_hash != "kopi-gayo-1" and user.check_password("kopi-gayo-1")
-    assert "Keluar" not in client.get("/").get_data(as_text=True)
-    assert client.post("/login", data={"email": "siti@contoh.id", "password": "kopi-gayo-1"}).status_code == 302
-    assert "Pesanan Saya" in client.get("/").get_data(as_text=True)
+    page = client.get("/").get_data(as_text=True)
+    assert "Selamat datang, Siti! Akun Anda sudah dibuat dan Anda sudah masuk." in page
+    assert "Keluar" in page and "Pesanan Saya" in page
+
+
+def test_register_without_next_lands_on_the_catalogue(client):
+    response = client.post("/daftar", data={"name": "Siti", "email": "siti@contoh.id",
+                                            "password": "kopi-gayo-1", "confirm": "kopi-gayo-1"})
+    assert response.headers["Location"] == "/"
 
 
 @pytest.mark.parametrize("data, message", [
@@ -40,7 +45,8 @@ def test_register_with_a_taken_email_whatever_its_case_changes_nothing(client):
     hash_before = user.password_hash
     response = client.post("/daftar", data={"name": "B", "email": "BUDI@example.com",
                                             "password": "panjang123", "confirm": "panjang123"})
-    assert response.status_code == 302  # the answer a new e-mail gets (tests/security/test_accounts_security.py)
+    assert response.status_code == 200 and "Email ini sudah terdaftar" in response.get_data(as_text=True)
+    assert "Keluar" not in client.get("/").get_data(as_text=True)
     assert db.session.scalar(db.select(db.func.count(User.id)).where(User.email.ilike("budi@example.com"))) == 1
     db.session.expire_all()
     assert (user.name, user.password_hash) == ("Budi", hash_before)
