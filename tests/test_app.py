@@ -129,3 +129,10 @@ def test_postgresql_connections_give_up_on_a_host_that_does_not_answer(monkeypat
 def test_a_connect_timeout_in_the_database_url_wins():
     app = create_app({"SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://u@127.0.0.1/none?connect_timeout=2"})
     assert "connect_args" not in app.config["SQLALCHEMY_ENGINE_OPTIONS"]
+
+
+def test_base_url_follows_port_unless_it_is_set():
+    """`PORT=5100 bin/dev` in one terminal, `flask ...` with only PORT exported in another: both agree."""
+    assert settings_from_env({})["BASE_URL"] == "http://127.0.0.1:5000"
+    assert settings_from_env({"PORT": "5100"})["BASE_URL"] == "http://127.0.0.1:5100"
+    assert settings_from_env({"PORT": "5100", "BASE_URL": "https://toko.example/"})["BASE_URL"] == "https://toko.example"

@@ -74,6 +74,15 @@ class Record:
         return self.body["transaction_status"] if self.body else None
 
 
+@dataclass(frozen=True)
+class Undo:
+    """What a recorded status replaced, to put back when its notification was not delivered."""
+
+    order_id: str
+    written: str
+    previous: str | None
+
+
 class EmulatorStore:
     # Paths whose tables exist: the file is made on first use, not when an app is built.
     created: set = set()
@@ -154,14 +163,22 @@ class EmulatorStore:
                 row = _transaction_row(conn, txn.order_id)
         return _record(row)
 
-    def record_status(self, body: dict) -> bool:
-        """Remember `body` as the transaction's current state unless it would move it backwards."""
+    def record_status(self, body: dict) -> Undo | None:
+        """Remember `body` as the transaction's current state unless it would move it backwards;
+        what puts the state back (None: nothing was recorded)."""
         with self.connect(immediate=True) as conn:
             row = _transaction_row(conn, body["order_id"])
             if row is None or _rank(body["transaction_status"]) < _rank(_status_of(row)):
-                return False
+                return None
             _save_body(conn, body)
-        return True
+        return Undo(body["order_id"], json.dumps(body), row["body"])
+
+    def undo(self, undo: Undo) -> bool:
+        """Put a transaction's state back as `undo` says, unless something else changed it meanwhile."""
+        with self.connect(immediate=True) as conn:
+            changed = conn.execute("UPDATE transactions SET body = ?, updated_at = ? WHERE order_id = ? AND body = ?",
+                                   (undo.previous, to_midtrans(), undo.order_id, undo.written)).rowcount
+        return bool(changed)
 
     def change_status(self, ident: str, allowed: set, build: Callable[[Record], dict]) -> tuple[Record, dict]:
         """Atomically check the current status is in `allowed`, then store what `build` makes."""

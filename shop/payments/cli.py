@@ -64,11 +64,21 @@ def _emulator_store() -> EmulatorStore | None:
 
 
 def _send(url: str, body: dict, store: EmulatorStore | None, index: int, delay: float) -> bool:
-    """Record `body` with the emulator, POST it, print both sides; True if answered 2xx."""
+    """Record `body` with the emulator, POST it, print both sides; True if answered 2xx.
+
+    Recorded first, because the shop may confirm it with GET status before it answers; put back
+    when the shop did not take it, so the emulator never tells a story the shop has not heard.
+    """
     if index and delay:
         time.sleep(delay)
-    if store is not None:
-        store.record_status(body)
+    undo = store.record_status(body) if store is not None else None
+    delivered = _post(url, body)
+    if not delivered and undo is not None and store.undo(undo):
+        click.echo(f"(the emulator's record of {body['order_id']} is back as it was before this notification)")
+    return delivered
+
+
+def _post(url: str, body: dict) -> bool:
     payload = json.dumps(body, indent=2)
     click.echo(f"> POST {url}\n" + "".join(f"> {k}: {v}\n" for k, v in HEADERS.items()) + payload)
     try:

@@ -97,6 +97,25 @@ def test_with_the_emulator_on_a_late_pending_does_not_undo_the_settlement(runner
     assert status(emulator_on, "TK-000077-1").get_json()["transaction_status"] == "settlement"
 
 
+def test_a_notification_the_shop_did_not_take_leaves_the_emulator_as_it_was(runner, receiver, payment,
+                                                                            emulator_on):
+    assert trigger(runner, receiver, "TK-000077-1", "pending", "--payment-type", "bca_va").exit_code == 0
+    receiver.answer("/hook", 503)
+    result = trigger(runner, receiver, "TK-000077-1", "settlement")
+    assert result.exit_code == 1 and "back as it was before this notification" in result.output
+    assert status(emulator_on, "TK-000077-1").get_json()["transaction_status"] == "pending"
+    receiver.answer("/hook", 200)
+    assert trigger(runner, receiver, "TK-000077-1", "settlement").exit_code == 0
+    assert status(emulator_on, "TK-000077-1").get_json()["transaction_status"] == "settlement"
+
+
+def test_an_unreachable_shop_leaves_the_emulator_as_it_was(runner, payment, emulator_on):
+    assert runner.invoke(args=["midtrans", "trigger", "TK-000077-1", "pending", "--payment-type", "bca_va",
+                               "--url", "http://127.0.0.1:9/hook"]).exit_code == 1
+    answer = status(emulator_on, "TK-000077-1").get_json()
+    assert answer["status_code"] == "404" and "transaction_status" not in answer, answer
+
+
 def test_with_the_emulator_on_the_method_it_recorded_wins(runner, receiver, payment, emulator_on):
     trigger(runner, receiver, "TK-000077-1", "pending", "--payment-type", "gopay")
     result = trigger(runner, receiver, "TK-000077-1", "settlement", "--payment-type", "bca_va")
