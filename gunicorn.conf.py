@@ -20,6 +20,13 @@ accesslog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 
+def on_starting(server):
+    """Refuse to start on a missing or unsafe setting in the master, before any worker: one line, exit 1."""
+    from shop import exit_on_bad_settings
+
+    exit_on_bad_settings()
+
+
 def post_request(worker, req, environ, resp):
     """With gevent, let the other connections run after every answer.
 

@@ -21,11 +21,29 @@ def create_app(config: dict | None = None) -> Flask:
     register_blueprints(app)
     register_push(app)
     register_tasks()
+    register_in_process_jobs(app)
     register_cli(app)
     register_errorhandlers(app)
     register_template_helpers(app)
     register_security(app)
     return app
+
+
+def create_app_or_exit() -> Flask:
+    """`create_app()` for the entry points (wsgi.py, celery_worker.py): a setting that is missing
+    or unsafe is one line on stderr and exit status 1, never a traceback."""
+    exit_on_bad_settings()
+    return create_app()
+
+
+def exit_on_bad_settings() -> None:
+    """Check the environment's settings as `create_app` would; on a ConfigError print it and exit 1."""
+    load_dotenv()
+    try:
+        settings.finalize(settings.settings_from_env())
+    except settings.ConfigError as error:
+        print(f"Toko Kita cannot start: {error}", file=sys.stderr)
+        raise SystemExit(1) from None
 
 
 def configure(app: Flask, overrides: dict | None) -> None:
@@ -89,6 +107,12 @@ def register_blueprints(app: Flask) -> None:
     for bp in (catalog_bp, accounts_bp, cart_bp, checkout_bp, orders_bp, payments_bp, dashboard_bp,
                health_bp):
         app.register_blueprint(bp)
+    if app.config["DEV_MAIL_DIR"] and not app.config["SHOP_PRODUCTION"]:
+        from shop.outbox.devbox import keep_dispatched_mail
+        from shop.outbox.views import bp as devmail_bp
+
+        app.register_blueprint(devmail_bp)
+        keep_dispatched_mail(app)
     if app.config["MIDTRANS_EMULATOR"]:
         from shop.emulator import register_emulator
 
@@ -109,6 +133,19 @@ def register_tasks() -> None:
     import shop.outbox.tasks  # noqa: F401
     import shop.payments.emails  # noqa: F401
     import shop.payments.tasks  # noqa: F401
+
+
+def register_in_process_jobs(app: Flask) -> None:
+    # `bin/dev` has no worker and no beat: reconciliation and the sweeper run in a thread instead.
+    every = app.config["IN_PROCESS_JOBS_SECONDS"]
+    if not every:
+        return
+    if app.config["SHOP_PRODUCTION"] or not app.config["CELERY"]["task_always_eager"]:
+        logging.getLogger(__name__).warning("IN_PROCESS_JOBS_SECONDS ignored: a broker and beat run the periodic jobs")
+        return
+    from shop.payments.tasks import start_in_process_jobs
+
+    app.extensions["in_process_jobs"] = start_in_process_jobs(app, every)
 
 
 def register_cli(app: Flask) -> None:

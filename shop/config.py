@@ -88,6 +88,8 @@ def settings_from_env(env: Mapping[str, str] = os.environ) -> dict:
         "EMAIL_CLAIM_LEASE_SECONDS": _whole_number(env, "EMAIL_CLAIM_LEASE_SECONDS", 900, 60),
         "PASSWORD_RESET_MINUTES": _whole_number(env, "PASSWORD_RESET_MINUTES", 60, 5),
         "DEV_MAIL_DIR": get("DEV_MAIL_DIR", str(INSTANCE_DIR / "dev-mail")),
+        # Development without a broker: reconciliation and the sweeper every N seconds in-process (0: off).
+        "IN_PROCESS_JOBS_SECONDS": float(get("IN_PROCESS_JOBS_SECONDS", "0")),
         **reconciliation_settings(env),
         **{name: _whole_number(env, name, *limits) for name, limits in ADDRESS_THROTTLE_DEFAULTS.items()},
     }
@@ -188,6 +190,7 @@ TEST_SETTINGS = {
     "MIDTRANS_READ_TIMEOUT": 2.0,
     "BASE_URL": "http://shop.test",
     "DEV_MAIL_DIR": "",  # the tests of the inbox page give it a folder of their own
+    "IN_PROCESS_JOBS_SECONDS": 0,
     # Each test runs in one rolled-back connection, which threads cannot share; the tests of
     # concurrent reconciliation commit for real and pass --concurrency.
     "RECONCILE_CONCURRENCY": 1,

@@ -1,7 +1,10 @@
 """The app factory, settings and the schema."""
 import logging
+import os
 import socket
+import subprocess
 import threading
+from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -136,3 +139,16 @@ def test_base_url_follows_port_unless_it_is_set():
     assert settings_from_env({})["BASE_URL"] == "http://127.0.0.1:5000"
     assert settings_from_env({"PORT": "5100"})["BASE_URL"] == "http://127.0.0.1:5100"
     assert settings_from_env({"PORT": "5100", "BASE_URL": "https://toko.example/"})["BASE_URL"] == "https://toko.example"
+
+
+@pytest.mark.parametrize("entry", [["flask", "--app", "wsgi", "shop", "show-order", "1"],
+                                   ["celery", "-A", "celery_worker", "inspect", "ping"]])
+def test_a_missing_production_setting_is_one_line_and_exit_status_1(entry, tmp_path):
+    root = Path(__file__).resolve().parent.parent
+    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "SHOP_PRODUCTION": "1", "SECRET_KEY": "short"}
+    done = subprocess.run([str(root / ".venv" / "bin" / entry[0]), *entry[1:]], cwd=root, env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.stderr.splitlines() == ["Toko Kita cannot start: SHOP_PRODUCTION is on but these settings are "
+                                        "missing: DATABASE_URL, BASE_URL, REDIS_URL, MIDTRANS_SERVER_KEY, "
+                                        "MIDTRANS_CLIENT_KEY"]

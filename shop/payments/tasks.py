@@ -6,6 +6,7 @@ reconcile queue) or notification (on the default queue, with the webhook's).
 """
 import logging
 import random
+import threading
 import time
 
 from celery import shared_task
@@ -141,3 +142,30 @@ def sweep_notifications() -> int | None:
     if sweep.queued or sweep.failed or sweep.emails:
         log.info("sweep queued=%s failed=%s emails=%s", sweep.queued[:20], sweep.failed[:20], sweep.emails[:20])
     return len(sweep.queued)
+
+
+# --- development: the periodic jobs without a broker or beat -------------------------------------
+
+def start_in_process_jobs(app, every: float) -> threading.Event:
+    """Run reconciliation and the sweeper every `every` seconds in a daemon thread of this process
+    (tasks in-process, as under `bin/dev`); set the returned event to stop it."""
+    stop = threading.Event()
+
+    def loop() -> None:
+        while not stop.wait(every):
+            with app.app_context():
+                for task in (reconcile_pending_payments, sweep_notifications):
+                    _run_periodic(task)
+
+    threading.Thread(target=loop, name="in-process-jobs", daemon=True).start()
+    log.info("in-process periodic jobs every %ss: reconciliation and the sweeper", every)
+    return stop
+
+
+def _run_periodic(task) -> None:
+    try:
+        task.apply()
+    except Exception:  # noqa: BLE001 -- the next round tries again
+        log.exception("in-process %s failed", task.name)
+    finally:
+        db.session.remove()
