@@ -130,6 +130,7 @@ def register_tasks() -> None:
     # Importing the modules registers their shared tasks with the Celery app, and the kinds of
     # e-mail with the outbox (each feature's `emails` module).
     import shop.accounts.emails  # noqa: F401
+    import shop.accounts.tasks  # noqa: F401
     import shop.outbox.tasks  # noqa: F401
     import shop.payments.emails  # noqa: F401
     import shop.payments.tasks  # noqa: F401

@@ -2,8 +2,8 @@
 
 The token (itsdangerous, signed with SECRET_KEY) carries the user's id and a digest of their
 password hash: once the password changes, every earlier token stops matching. Asking for one
-answers the same whether the e-mail has an account or not, and is throttled per address and per
-e-mail alike.
+answers the same whether the e-mail has an account or not, in the same time (the request never
+looks the e-mail up: a task does), and is throttled per address and per e-mail alike.
 """
 import hashlib
 import logging
@@ -12,6 +12,7 @@ import time
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
+from shop import broker
 from shop.accounts import services
 from shop.accounts.models import User
 from shop.extensions import cache, db
@@ -20,16 +21,17 @@ from shop.outbox import services as outbox
 log = logging.getLogger(__name__)
 
 KIND = "account.password_reset"  # key user:<id>:<time asked>, one e-mail per request
+SEND_RESET = "accounts.send_password_reset"  # shop.accounts.tasks.send_password_reset
 SALT = "password-reset"
 RESETS_PER_EMAIL = 3  # per ADDRESS_THROTTLE_MINUTES, asked from anywhere
 INVALID = "Tautan atur ulang kata sandi ini tidak berlaku lagi (sudah dipakai, kedaluwarsa, atau rusak). Minta tautan baru."
 
 
-def request_reset(email: str, address: str) -> int | None:
-    """Owe a reset e-mail to the account of `email`, if there is one and it is not throttled (flushes).
+def request_reset(email: str, address: str) -> bool:
+    """Count a reset request from `address` for `email`; whether to queue its e-mail task.
 
-    The outbox row's id, or None; the caller answers both alike. Counted before the lookup, so a
-    known and an unknown e-mail use up the same limits.
+    Nothing here reads the database: a known and an unknown e-mail take the same path, the same
+    counts and the same time, and the task (`owe_reset_email`) is the first to look the e-mail up.
     """
     window = current_app.config["ADDRESS_THROTTLE_MINUTES"] * 60
     if services.address_over_limit("reset", address):
@@ -37,8 +39,24 @@ def request_reset(email: str, address: str) -> int | None:
     services.count_one(services.address_key("reset", address), window)
     email_key = f"throttle:reset:account={services.email_digest(email)}"
     services.count_one(email_key, window)
+    return (cache.get(email_key) or 0) <= RESETS_PER_EMAIL
+
+
+def queue_reset(email: str) -> None:
+    """Queue the task that owes the reset e-mail, if `email` has an account (after the request's checks).
+
+    A broker that fails is logged, and the shopper sees the usual answer: they can ask again.
+    """
+    try:
+        broker.publish(current_app.extensions["celery"], SEND_RESET, services.normalize_email(email))
+    except Exception:  # noqa: BLE001
+        log.exception("password reset not queued (broker unavailable)")
+
+
+def owe_reset_email(email: str) -> int | None:
+    """Owe a reset e-mail to the account of `email`; the outbox row's id, or None without an account (flushes)."""
     user = services.find_user_by_email(email)
-    if user is None or (cache.get(email_key) or 0) > RESETS_PER_EMAIL:
+    if user is None:
         return None
     log.info("password reset e-mail owed user=%s", user.id)
     return outbox.add(KIND, f"user:{user.id}:{time.time_ns()}")

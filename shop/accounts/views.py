@@ -7,7 +7,6 @@ from shop.accounts.forms import LoginForm, NewPasswordForm, RegisterForm, ResetR
 from shop.caching import clear_shopper_pages
 from shop.cart.views import CART_KEY
 from shop.extensions import db
-from shop.outbox import services as outbox
 
 bp = Blueprint("accounts", __name__)
 
@@ -76,13 +75,12 @@ def forgot_password():
     form, status = ResetRequestForm(), 200
     if form.validate_on_submit():
         try:
-            email_id = passwords.request_reset(form.email.data, request.remote_addr)
+            if passwords.request_reset(form.email.data, request.remote_addr):
+                passwords.queue_reset(form.email.data)
         except services.AccountError as error:
             flash(str(error), "error")
             status = error.status_code
         else:
-            db.session.commit()
-            outbox.queue([email_id] if email_id else [])
             flash(RESET_SENT, "success")
             return redirect(url_for("accounts.login"))
     return render_template("accounts/forgot_password.html", form=form), status

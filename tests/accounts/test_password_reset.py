@@ -112,6 +112,17 @@ def test_an_unknown_e_mail_gets_the_same_answer_and_nothing_is_sent(client, budi
     assert db.session.scalar(select(db.func.count()).select_from(OutboxEmail)) == 1
 
 
+def test_the_request_takes_the_same_path_for_a_known_and_an_unknown_e_mail(client, budi, monkeypatch):
+    """The request never looks the e-mail up (a task does), so its work and its time are the same."""
+    published, reads = [], []
+    monkeypatch.setattr(passwords.broker, "publish", lambda celery, name, *args: published.append((name, args)))
+    monkeypatch.setattr(services, "find_user_by_email", lambda email: reads.append(email))
+    for email in ("Budi@example.com", "siapa@example.com"):
+        assert ask(client, email).status_code == 302
+    assert published == [(passwords.SEND_RESET, ("budi@example.com",)), (passwords.SEND_RESET, ("siapa@example.com",))]
+    assert reads == []
+
+
 def test_asking_is_throttled_per_e_mail_and_per_address_alike(app, client, budi, monkeypatch):
     for _ in range(passwords.RESETS_PER_EMAIL + 2):
         assert ask(client, "budi@example.com").status_code == 302
