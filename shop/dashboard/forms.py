@@ -4,6 +4,7 @@ from wtforms import BooleanField, DateField, SelectChoice, SelectField, StringFi
 from wtforms.validators import Length, NumberRange, Optional, ValidationError
 
 from shop.forms import WholeNumberField
+from shop.vocabulary import status_label
 from shop.orders.models import OrderStatus
 from shop.dashboard.services import OrderFilter
 
@@ -15,7 +16,7 @@ class OrderFilterForm(FlaskForm):
         csrf = False  # a GET search changes nothing
 
     status = SelectField("Status", default="", choices=[SelectChoice("", "Semua status")]
-                         + [SelectChoice(s.value) for s in OrderStatus])
+                         + [SelectChoice(s.value, status_label(s)) for s in OrderStatus])
     date_from = DateField("Dari tanggal", validators=[Optional()])
     date_to = DateField("Sampai tanggal", validators=[Optional()])
     q = StringField("Cari (no. pesanan, order id Midtrans, e-mail)", validators=[Optional(), Length(max=254)])
