@@ -61,6 +61,13 @@ def notify_paid(server: str, order) -> None:
     assert response.status_code == 200, response.text
 
 
+def notify(server: str, order, **changes) -> None:
+    """POST Midtrans's BCA notification for `order` with `changes` (e.g. a deny), signed, to the running shop."""
+    body = for_payment(order.payments[-1], "bank_transfer_bca_settlement.json", settlement_time=None, **changes)
+    response = requests.post(server + URL, json=body, timeout=10)
+    assert response.status_code == 200, response.text
+
+
 def notify_pending_va(server: str, order) -> None:
     """POST Midtrans's BCA pending notification (the shopper chose the VA; its number inside)."""
     body = for_payment(order.payments[-1], "bank_transfer_bca_settlement.json", transaction_status="pending",
