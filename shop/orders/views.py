@@ -132,7 +132,9 @@ def finish():
     if not midtrans_order_id:
         return redirect(url_for(".index"))
     order = instructions.get_order_by_midtrans_id(current_user, midtrans_order_id)
-    return redirect(url_for(".show", order_id=order.id))
+    # Only a hint for the page's script (no "Lanjutkan pembayaran" while Midtrans's report is on its way).
+    hint = {"transaction_status": request.args["transaction_status"][:20]} if request.args.get("transaction_status") else {}
+    return redirect(url_for(".show", order_id=order.id, **hint))
 
 
 @bp.post("/orders/<int:order_id>/bayar-lagi")

@@ -156,7 +156,7 @@ def test_finish_url_with_a_midtrans_order_id_goes_to_the_order_page(client):
     foreign = client.get(f"/orders/selesai?order_id={theirs.midtrans_order_id}")
     without = client.get("/orders/selesai")
 
-    assert mine.status_code == 302 and mine.location == f"/orders/{payment.order.id}"
+    assert mine.status_code == 302 and mine.location == f"/orders/{payment.order.id}?transaction_status=capture"
     assert foreign.status_code == 404
     assert without.status_code == 302 and without.location == "/orders"
 
