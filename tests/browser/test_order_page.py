@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from shop.extensions import db
 from shop.orders.models import Order, OrderStatus
 from shop.payments.models import PaymentStatus
-from tests.browser.helpers import (notify, notify_paid, notify_pending_va, pending_va_order, screenshot,
+from tests.browser.helpers import (notify, notify_paid, notify_pending_va, pending_va_order, screenshots_phone_and_desktop,
                                    status_requests, unchosen_order, wait_until_paid, wait_until_payment_is)
 
 WAIT_MS = 10_000  # upper bound for an event that should come at once (the budget is measured in bench/)
@@ -39,7 +39,7 @@ def test_push_draws_the_paid_panel_in_place(push_server, new_page, live_app, cle
     expect(page.get_by_text("Status update otomatis")).to_be_visible()
     expect(page.get_by_text("Status akan terupdate otomatis setelah pembayaran")).to_be_visible()
     expect(badge(page)).to_have_text("Menunggu pembayaran")
-    screenshot(page, "order-pending.png")
+    screenshots_phone_and_desktop(page, "order-pending-va")
 
     started = time.monotonic()
     notify_paid(push_server, order)
@@ -57,7 +57,7 @@ def test_push_draws_the_paid_panel_in_place(push_server, new_page, live_app, cle
     expect(page.locator("[data-order-status]")).to_have_attribute("data-updates", "stopped")
     expect(page.get_by_text("Status update otomatis")).to_have_count(0)
     expect(page.locator("[data-pay-panel]")).to_have_count(0)
-    screenshot(page, "order-paid.png")
+    screenshots_phone_and_desktop(page, "order-paid")
     page.clock.run_for(60_000)
     assert page.evaluate("1") == 1 and polls == []
 
