@@ -68,18 +68,6 @@ BANKS = {
 }
 STORES = {"indomaret": "Indomaret", "alfamart": "Alfamart", "alfamidi": "Alfamidi", "dandan": "Dan+Dan"}
 
-# What became of a notification from Midtrans (the dashboard's history), by its stored codes.
-NOTIFICATION_WORDS = {
-    "WEBHOOK": "Notifikasi Midtrans", "RECONCILE": "Cek status", "REPLAY": "Putar ulang",
-    "RECEIVED": "Diterima", "PROCESSED": "Selesai diproses",
-    "APPLIED": "Diterapkan", "DUPLICATE": "Sama seperti sebelumnya (tidak ada perubahan)",
-    "STALE": "Lebih lama dari yang tercatat (diabaikan)", "AMOUNT_MISMATCH": "Jumlah tidak cocok",
-    "UNKNOWN_STATUS": "Status tidak dikenal", "REJECTED": "Ditolak (tidak sesuai cek status Midtrans)",
-    "NOT_FOUND": "Midtrans belum mengenal transaksi ini",
-}
-# A notification whose processing was given up: the code FAILED means something else for a payment.
-NOTIFICATION_FAILED = "Gagal diproses"
-
 UNCHOSEN_METHOD = "Belum dipilih"
 
 
@@ -113,12 +101,6 @@ def status_label(status) -> str:
     return (ORDER_STATUSES.get(code) or PAYMENT_STATUSES.get(code) or (code, ""))[0]
 
 
-def notification_word(code) -> str:
-    """A notification's source, processing state or outcome in words ('APPLIED' -> 'Diterapkan')."""
-    code = _code(code)
-    return NOTIFICATION_FAILED if code == "FAILED" else NOTIFICATION_WORDS.get(code, code)
-
-
 def bank_name(code: str | None) -> str:
     """'bca' -> 'BCA', 'permata' -> 'Permata', 'bca_va' -> 'BCA'."""
     key = (code or "").lower().removesuffix("_va")
@@ -140,4 +122,3 @@ def register(app: Flask) -> None:
     app.add_template_filter(payment_status_next, "payment_status_next")
     app.add_template_filter(bank_name, "bank_name")
     app.add_template_filter(method_name, "method_name")
-    app.add_template_filter(notification_word, "notification_word")

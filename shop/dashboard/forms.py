@@ -4,9 +4,9 @@ from wtforms import BooleanField, DateField, SelectChoice, SelectField, StringFi
 from wtforms.validators import Length, NumberRange, Optional, ValidationError
 
 from shop.forms import WholeNumberField
-from shop.vocabulary import status_label
 from shop.orders.models import OrderStatus
 from shop.dashboard.services import OrderFilter
+from shop.vocabulary import status_label
 
 LAST_PAGE = 10_000
 

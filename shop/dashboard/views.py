@@ -5,7 +5,6 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from markupsafe import Markup
 
-from shop import vocabulary
 from shop.caching import DASHBOARD_DETAIL, DASHBOARD_LIST, cached_html
 from shop.dashboard.forms import OrderFilterForm
 from shop.extensions import db, login_manager
@@ -98,15 +97,6 @@ def replay(order_id: int, notification_id: int):
                                f"Notifikasi #{notification.id} sudah diputar ulang.")
 
 
-def result_in_words(check) -> str:
-    """'Pembayaran TK-...: Ditinjau -> Lunas; pesanan: Lunas. Hasil: Diterapkan.' (codes stay in the log)."""
-    line = (f"Pembayaran {check.midtrans_order_id}: {vocabulary.status_label(check.before)} "
-            f"\u2192 {vocabulary.status_label(check.after)}")
-    if check.change is not None and check.change.order_changed:
-        line += f"; pesanan: {vocabulary.status_label(check.change.after)}"
-    return f"{line}. Hasil: {vocabulary.notification_word(check.result)}."
-
-
 def _run_payment_action(order, action, target_id: int, done: str):
     back = redirect(url_for(".order_detail", order_id=order.id), 303)
     try:
@@ -120,7 +110,7 @@ def _run_payment_action(order, action, target_id: int, done: str):
     log.info("dashboard %s(%s) for order %s by user %s: %s", action.__name__, target_id, order.id,
              current_user.id, check.describe())
     announce_order_change(check.change)
-    flash(f"{done} {result_in_words(check)}", "success")
+    flash(f"{done} Hasil: {check.describe()}", "success")
     return back
 
 

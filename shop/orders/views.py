@@ -18,7 +18,6 @@ from shop.payments.ledger import order_ledger
 
 bp = Blueprint("orders", __name__)
 bp.add_app_template_global(CSRF_PLACEHOLDER, "csrf_placeholder")
-bp.add_app_template_filter(instructions.payment_method, "payment_method")
 
 POLL_SECONDS = 10
 LAST_PAGE = 10_000
