@@ -75,6 +75,11 @@ GUIDES = {
             "Masukkan kode bayar (bill key), lalu konfirmasi dengan token.",
         ]),
     ],
+    "card": [("Verifikasi kartu (3-D Secure)", [
+        "Selesaikan verifikasi di halaman bank penerbit kartu yang terbuka setelah Anda memasukkan kartu.",
+        "Masukkan kode OTP yang dikirim bank ke ponsel Anda.",
+        "Jika halaman verifikasi sudah tertutup, tunggu batas waktu lewat, lalu pilih Bayar lagi.",
+    ])],
     "indomaret": _store("Indomaret"),
     "alfamart": _store("Alfamart"),
     "gopay": _qr("Gojek atau GoPay"),

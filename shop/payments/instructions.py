@@ -20,7 +20,7 @@ FAILED_ATTEMPT = (PaymentStatus.DENIED, PaymentStatus.FAILED, PaymentStatus.EXPI
 AWAITING_SHOPPER = (PaymentStatus.CREATED, PaymentStatus.PENDING)
 
 # The channel of the step-by-step guide (shop/payments/howto.py) for a method without a bank or store.
-CHANNELS = {"echannel": "mandiri_bill", "gopay": "gopay", "qris": "qris"}
+CHANNELS = {"echannel": "mandiri_bill", "gopay": "gopay", "qris": "qris", "credit_card": "card"}
 QR_METHODS = ("gopay", "qris")
 
 
