@@ -1,7 +1,9 @@
 """How the templates show money and times (formatting only; no decisions)."""
+from datetime import datetime, timezone
+
 from flask import Flask
 
-from shop import jakarta
+from shop import jakarta, vocabulary
 
 
 def rupiah(amount: int | None) -> str:
@@ -12,6 +14,22 @@ def rupiah(amount: int | None) -> str:
     return f"{sign}Rp {abs(int(amount)):,}".replace(",", ".")
 
 
+def digit_groups(code: str | None, size: int = 4) -> list[str]:
+    """'12345678901' -> ['1234', '5678', '901']: shown apart, copied and selected as one number."""
+    text = str(code or "")
+    return [text[i:i + size] for i in range(0, len(text), size)]
+
+
+def iso_utc(moment: datetime | None) -> str:
+    """A moment for a machine (a <time> element, the page's countdown): '2026-12-03T12:00:00Z'."""
+    if moment is None:
+        return ""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def register(app: Flask) -> None:
     app.add_template_filter(rupiah, "rupiah")
     app.add_template_filter(jakarta.for_people, "wib")
+    app.add_template_filter(digit_groups, "digit_groups")
+    app.add_template_filter(iso_utc, "iso_utc")
+    vocabulary.register(app)

@@ -20,17 +20,26 @@ def content_security_policy() -> str:
     # Checkout answers a form POST with a redirect to Snap; browsers check form-action on that redirect.
     snap = origin_of(current_app.config["MIDTRANS_SNAP_BASE_URL"])
     form_targets = " ".join(filter(None, ["'self'", snap]))
+    # The order page shows Midtrans's QR image of a GoPay/QRIS payment, served by its Core API.
+    images = " ".join(filter(None, ["'self'", "data:", origin_of(midtrans_api_url())]))
     return "; ".join([
         "default-src 'self'",
         "script-src 'self'",
         "style-src 'self'",
-        "img-src 'self' data:",
+        f"img-src {images}",
         "connect-src 'self'",
         f"form-action {form_targets}",
         "frame-ancestors 'none'",
         "base-uri 'self'",
         "object-src 'none'",
     ])
+
+
+def midtrans_api_url() -> str:
+    config = current_app.config
+    if config["MIDTRANS_API_BASE_URL"]:
+        return config["MIDTRANS_API_BASE_URL"]
+    return "https://api.midtrans.com" if config["MIDTRANS_IS_PRODUCTION"] else "https://api.sandbox.midtrans.com"
 
 
 def security_headers() -> list[tuple[str, str]]:
@@ -44,7 +53,7 @@ def security_headers() -> list[tuple[str, str]]:
 def add_security_headers(response: Response) -> Response:
     """Each header unless the view set its own. Built once per configuration (every response pays this)."""
     config = current_app.config
-    key = (config["MIDTRANS_SNAP_BASE_URL"], config["SHOP_PRODUCTION"])
+    key = (config["MIDTRANS_SNAP_BASE_URL"], config["MIDTRANS_API_BASE_URL"], config["SHOP_PRODUCTION"])
     cached = current_app.extensions.get("security_headers")
     if cached is None or cached[0] != key:
         cached = current_app.extensions["security_headers"] = (key, security_headers())

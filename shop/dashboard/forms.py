@@ -6,6 +6,7 @@ from wtforms.validators import Length, NumberRange, Optional, ValidationError
 from shop.forms import WholeNumberField
 from shop.orders.models import OrderStatus
 from shop.dashboard.services import OrderFilter
+from shop.vocabulary import status_label
 
 LAST_PAGE = 10_000
 
@@ -15,7 +16,7 @@ class OrderFilterForm(FlaskForm):
         csrf = False  # a GET search changes nothing
 
     status = SelectField("Status", default="", choices=[SelectChoice("", "Semua status")]
-                         + [SelectChoice(s.value) for s in OrderStatus])
+                         + [SelectChoice(s.value, status_label(s)) for s in OrderStatus])
     date_from = DateField("Dari tanggal", validators=[Optional()])
     date_to = DateField("Sampai tanggal", validators=[Optional()])
     q = StringField("Cari (no. pesanan, order id Midtrans, e-mail)", validators=[Optional(), Length(max=254)])

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from flask import Flask
 
+from shop import vocabulary
 from shop.config import EMULATOR_PREFIX, EMULATOR_SERVER_KEY, settings_from_env
 
 log = logging.getLogger(__name__)
@@ -41,5 +42,6 @@ def make_emulator_app(config: dict | None = None) -> Flask:
     app.config.update(BASE_URL="http://127.0.0.1:8765",
                       MIDTRANS_SERVER_KEY=env["MIDTRANS_SERVER_KEY"] or EMULATOR_SERVER_KEY)
     app.config.update(config or {})
+    vocabulary.register(app)
     register_emulator(app)
     return app

@@ -1,10 +1,12 @@
 """What the emulated Midtrans does: accept Snap requests, take the shopper's choice, notify."""
+import io
 import logging
 import re
 import uuid
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+import segno
 from flask import current_app
 
 from shop.config import EMULATOR_PREFIX
@@ -196,6 +198,15 @@ def choose(token: str, method: str, outcome: str) -> tuple[Record, list[dict], D
     conf.store.record_status(bodies[0])
     log.info("emulator payment order_id=%s method=%s outcome=%s", record.txn.order_id, method, outcome)
     return record, bodies, notify(bodies, record.notify_urls)
+
+
+def qr_png(record: Record) -> bytes:
+    """The QR image of a GoPay/QRIS transaction. It holds the emulator's transactions page, so a
+    phone on the LAN that scans it (MIDTRANS_EMULATOR_ALLOW_REMOTE=1) opens the page that pays it."""
+    buffer = io.BytesIO()
+    segno.make(f"{settings().public_url}/transactions#{record.txn.order_id}", error="m").save(
+        buffer, kind="png", scale=6, border=2)
+    return buffer.getvalue()
 
 
 def finish_redirect(record: Record, last: dict) -> str:

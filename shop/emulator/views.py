@@ -9,7 +9,7 @@ import hmac
 import ipaddress
 import uuid
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
 
 from shop.emulator import notifications as shapes
 from shop.emulator import services
@@ -97,6 +97,16 @@ def _core_change(change, ident: str):
     except StatusNotAllowed:
         return NOT_ALLOWED
     return answer
+
+
+@bp.get("/v2/<payment_type>/<ident>/qr-code")
+def qr_code(payment_type: str, ident: str):
+    """The QR image of a GoPay or QRIS transaction, at the URL of Midtrans's `generate-qr-code` action."""
+    record = services.settings().store.find_transaction(ident)
+    method = shapes.METHODS.get(record.txn.method) if record else None
+    if method is None or method.payment_type != payment_type or payment_type not in ("gopay", "qris"):
+        abort(404)
+    return Response(services.qr_png(record), mimetype="image/png")
 
 
 API_VIEWS = (snap_create, status, cancel, expire)

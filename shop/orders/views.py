@@ -55,11 +55,9 @@ def show(order_id: int):
     order = services.get_order_for(current_user, order_id)
     push_on = "order_push" in current_app.extensions
     return private(render_template(
-        "orders/show.html", order=order, poll_seconds=POLL_SECONDS,
+        "orders/show.html", poll_seconds=POLL_SECONDS,
         events_url=url_for(".events", order_id=order.id) if push_on else "",
-        instructions=instructions.payment_instructions(order),
-        can_pay_again=instructions.can_pay_again(order), final_statuses=_final_statuses(),
-        ledger=order_ledger(order.id)))
+        final_statuses=_final_statuses(), ledger=order_ledger(order.id), **instructions.status_area(order)))
 
 
 def _final_statuses() -> str:
@@ -69,15 +67,28 @@ def _final_statuses() -> str:
 @bp.get("/orders/<int:order_id>/status")
 @login_required
 def status(order_id: int):
-    """The stored status, for the page's poll and its Refresh Data button (never asks Midtrans).
+    """The stored status, for the page's poll (never asks Midtrans).
 
-    `payment_status` is the latest attempt's: it moves while the order stays PENDING (a method
-    chosen, so a VA number or a store code to show), and the page reloads for its instructions.
+    `fingerprint` changes whenever the page's status area would (the order's status, its latest
+    attempt or that attempt's status: a method chosen while the order stays PENDING); the page
+    then fetches the area from `status_area`.
     """
     order = services.get_order_for(current_user, order_id)
     payment = order.latest_payment
     response = jsonify(order_id=order.id, status=order.status.value, is_final=order.status.is_final,
-                       payment_status=payment.status.value if payment else None)
+                       payment_status=payment.status.value if payment else None,
+                       fingerprint=instructions.fingerprint(order))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/orders/<int:order_id>/status-area")
+@login_required
+def status_area(order_id: int):
+    """The page's status area as HTML, read from our database: what push, poll and Refresh Data swap in."""
+    order = services.get_order_for(current_user, order_id)
+    response = current_app.make_response(
+        render_template("orders/_status_area.html", **instructions.status_area(order)))
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -120,7 +131,9 @@ def finish():
     if not midtrans_order_id:
         return redirect(url_for(".index"))
     order = instructions.get_order_by_midtrans_id(current_user, midtrans_order_id)
-    return redirect(url_for(".show", order_id=order.id))
+    # Only a hint for the page's script (no "Lanjutkan pembayaran" while Midtrans's report is on its way).
+    hint = {"transaction_status": request.args["transaction_status"][:20]} if request.args.get("transaction_status") else {}
+    return redirect(url_for(".show", order_id=order.id, **hint))
 
 
 @bp.post("/orders/<int:order_id>/bayar-lagi")

@@ -110,6 +110,16 @@ def notification_url() -> str:
     return current_app.config["BASE_URL"] + NOTIFICATION_PATH
 
 
+def qr_code_url(payment_type: str, transaction_id: str) -> str:
+    """The QR image Midtrans serves for a GoPay or QRIS transaction (its `generate-qr-code` action)."""
+    config = current_app.config
+    api_config = midtransclient.config.ApiConfig
+    default = (api_config.CORE_PRODUCTION_BASE_URL if config["MIDTRANS_IS_PRODUCTION"]
+               else api_config.CORE_SANDBOX_BASE_URL)
+    base = config["MIDTRANS_API_BASE_URL"] or default
+    return f"{base}/v2/{payment_type}/{transaction_id}/qr-code"
+
+
 def create_snap_transaction(payload: dict) -> SnapTransaction:
     """Create a Snap transaction; our notification URL goes in X-Override-Notification."""
     snap = midtransclient.Snap(**_client_kwargs())

@@ -70,8 +70,8 @@ def new_page(browser):
     """A page in a fresh browser context, logged in through the login form when `user` is given."""
     contexts = []
 
-    def open_page(base_url: str, user=None):
-        context = browser.new_context(base_url=base_url, viewport={"width": 1000, "height": 900})
+    def open_page(base_url: str, user=None, viewport=(1000, 900)):
+        context = browser.new_context(base_url=base_url, viewport={"width": viewport[0], "height": viewport[1]})
         contexts.append(context)
         page = context.new_page()
         if user is not None:

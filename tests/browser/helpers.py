@@ -19,6 +19,15 @@ def screenshot(page, name: str) -> None:
         page.screenshot(path=str(Path(folder) / name), full_page=True)
 
 
+def screenshots_phone_and_desktop(page, name: str) -> None:
+    """`name`-360.png and `name`-1280.png (when SCREENSHOT_DIR is set); the page is left at 360x740."""
+    if not os.environ.get("SCREENSHOT_DIR"):
+        return
+    for width, height in ((1280, 800), (360, 740)):
+        page.set_viewport_size({"width": width, "height": height})
+        screenshot(page, f"{name}-{width}.png")
+
+
 def pending_va_order():
     """A committed order waiting for a BCA virtual-account transfer."""
     payment = PaymentFactory(status=PaymentStatus.PENDING, payment_type="bank_transfer",
@@ -57,6 +66,13 @@ def notify_paid(server: str, order) -> None:
     """POST Midtrans's BCA settlement notification for `order`, signed, to the running shop."""
     payment = order.payments[-1]
     body = for_payment(payment, "bank_transfer_bca_settlement.json")
+    response = requests.post(server + URL, json=body, timeout=10)
+    assert response.status_code == 200, response.text
+
+
+def notify(server: str, order, **changes) -> None:
+    """POST Midtrans's BCA notification for `order` with `changes` (e.g. a deny), signed, to the running shop."""
+    body = for_payment(order.payments[-1], "bank_transfer_bca_settlement.json", settlement_time=None, **changes)
     response = requests.post(server + URL, json=body, timeout=10)
     assert response.status_code == 200, response.text
 

@@ -44,10 +44,10 @@ def start_worker(database_url: str, log_path: Path) -> subprocess.Popen:
     return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log_path.open("w"), stderr=subprocess.STDOUT)
 
 
-def start_gunicorn(database_url: str, log_path: Path, push: bool, workers: int = 1):
-    """Serve wsgi:app with the shop's gunicorn.conf.py on a free loopback port."""
+def start_gunicorn(database_url: str, log_path: Path, push: bool, workers: int = 1, **extra_env: str):
+    """Serve wsgi:app with the shop's gunicorn.conf.py on a free loopback port (`extra_env` on top)."""
     port = free_port()
-    env = shop_env(database_url, port, push, workers)
+    env = dict(shop_env(database_url, port, push, workers), **extra_env)
     log = log_path.open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "wsgi:app"],

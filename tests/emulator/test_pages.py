@@ -114,3 +114,24 @@ def test_status_knows_the_transaction_as_soon_as_the_browser_is_sent_back(emulat
     receiver.answer("/notify", *[503] * 10)  # however the shop's endpoint is doing
     choose(emulator, token_of(create(emulator)), "bca_va", "pending")
     assert status(emulator, "TK-000001-1").get_json()["transaction_status"] == "pending"
+
+
+@pytest.mark.parametrize("method, payment_type", [("qris", "qris"), ("gopay", "gopay")])
+def test_a_qris_or_gopay_transaction_has_a_qr_image(emulator, method, payment_type):
+    choose(emulator, token_of(create(emulator)), method, "pending")
+    transaction_id = status(emulator, "TK-000001-1").get_json()["transaction_id"]
+
+    response = emulator.get(f"{PREFIX}/v2/{payment_type}/{transaction_id}/qr-code")
+
+    assert response.status_code == 200 and response.mimetype == "image/png"
+    assert response.data.startswith(b"\x89PNG\r\n\x1a\n") and len(response.data) > 200
+    other = "gopay" if payment_type == "qris" else "qris"
+    assert emulator.get(f"{PREFIX}/v2/{other}/{transaction_id}/qr-code").status_code == 404
+
+
+def test_a_va_transaction_or_an_unknown_one_has_no_qr_image(emulator):
+    choose(emulator, token_of(create(emulator)), "bca_va", "pending")
+    transaction_id = status(emulator, "TK-000001-1").get_json()["transaction_id"]
+
+    assert emulator.get(f"{PREFIX}/v2/qris/{transaction_id}/qr-code").status_code == 404
+    assert emulator.get(f"{PREFIX}/v2/qris/no-such-transaction/qr-code").status_code == 404

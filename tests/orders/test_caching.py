@@ -19,7 +19,8 @@ from tests.orders.helpers import log_in, record_status_change
 
 
 def badge(html: str) -> str:
-    return html.split('data-role="status-badge">', 1)[1].split("<", 1)[0]
+    """The status code of the page's status badge (its class; the text is the Indonesian label)."""
+    return html.split('data-role="status-badge"', 1)[0].rsplit('class="badge badge-', 1)[1].split('"', 1)[0]
 
 
 def as_a_new_request() -> None:

@@ -47,7 +47,7 @@ def test_a_failed_order_is_paid_again_with_a_new_midtrans_order_id(client, midtr
     sent = midtrans.calls("POST", "/snap/v1/transactions")[-1].json()
     assert sent["transaction_details"]["order_id"] == ids[1]
     assert cache.get(SHOPPER_TOKEN.format(user_id=order.user_id)) is None
-    assert 'data-role="status-badge">PENDING<' in client.get(f"/orders/{order.id}").get_data(as_text=True)
+    assert 'badge-PENDING" data-role="status-badge">Menunggu pembayaran<' in client.get(f"/orders/{order.id}").get_data(as_text=True)
 
 
 def test_an_open_attempt_cannot_be_paid_again(client, midtrans):

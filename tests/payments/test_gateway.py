@@ -101,3 +101,13 @@ def test_status_sends_no_notification_header_and_returns_the_body(midtrans):
     assert gateway.get_status("TK-9-1-abc") == sample("api_status_credit_card_settlement")
     (call,) = midtrans.calls("GET", "/v2/")
     assert "X-Override-Notification" not in call.headers
+
+
+@pytest.mark.parametrize("production, base", [(False, "https://api.sandbox.midtrans.com"),
+                                              (True, "https://api.midtrans.com")])
+def test_the_qr_image_url_is_midtrans_core_api_unless_another_base_is_set(app, monkeypatch, production, base):
+    monkeypatch.setitem(app.config, "MIDTRANS_API_BASE_URL", "")
+    monkeypatch.setitem(app.config, "MIDTRANS_IS_PRODUCTION", production)
+    assert gateway.qr_code_url("qris", "tx-1") == f"{base}/v2/qris/tx-1/qr-code"
+    monkeypatch.setitem(app.config, "MIDTRANS_API_BASE_URL", "http://127.0.0.1:5000/_emulator/midtrans")
+    assert gateway.qr_code_url("gopay", "tx-2") == "http://127.0.0.1:5000/_emulator/midtrans/v2/gopay/tx-2/qr-code"

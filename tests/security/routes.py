@@ -34,10 +34,12 @@ ENDPOINTS = {
     "midtrans_emulator.transactions": EMULATOR,
     "midtrans_emulator.settle": EMULATOR,
     "midtrans_emulator.expire_now": EMULATOR,
+    "midtrans_emulator.qr_code": EMULATOR,  # like Midtrans's QR URL: an image for whoever has the transaction id
     "orders.index": LOGIN,
     "orders.finish": LOGIN,  # looks the Midtrans order id up among the shopper's own orders only
     "orders.show": OWNER,
     "orders.status": OWNER,
+    "orders.status_area": OWNER,
     "orders.events": OWNER,
     "orders.pay_again": OWNER,
     "dashboard.home": ADMIN,
