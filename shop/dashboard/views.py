@@ -8,11 +8,12 @@ from markupsafe import Markup
 from shop.caching import DASHBOARD_DETAIL, DASHBOARD_LIST, cached_html
 from shop.dashboard.forms import OrderFilterForm
 from shop.extensions import db, login_manager
-from shop.dashboard import services
+from shop.dashboard import services, wording
 from shop.orders.services import get_order_for_admin, orders_stamp
 from shop.payments import reconciling
 from shop.payments.announcing import announce_order_change
 from shop.payments.gateway import MidtransError
+from shop.payments.instructions import payment_method
 from shop.payments.ledger import ledger_of, money_events
 from shop.payments.timeline import order_timeline
 
@@ -76,7 +77,8 @@ def _render_detail(order) -> str:
     events = money_events(order.id)
     return render_template(
         "dashboard/_order_detail.html", order=order, history=services.notification_history(order),
-        attention=services.needs_attention(order), ledger=ledger_of(events), timeline=order_timeline(order, events))
+        attention=services.needs_attention(order), ledger=ledger_of(events), timeline=order_timeline(order, events),
+        words=wording, method_name=payment_method)
 
 
 @bp.post("/pesanan/detail-pesanan/<int:order_id>/cek-status/<int:payment_id>")
@@ -110,7 +112,7 @@ def _run_payment_action(order, action, target_id: int, done: str):
     log.info("dashboard %s(%s) for order %s by user %s: %s", action.__name__, target_id, order.id,
              current_user.id, check.describe())
     announce_order_change(check.change)
-    flash(f"{done} Hasil: {check.describe()}", "success")
+    flash(f"{done} {wording.check_result(check)}", "success")
     return back
 
 

@@ -122,7 +122,7 @@ def choose(token: str):
     except services.ChoiceRejected as exc:
         return render_template("emulator/message.html", title="Pilihan tidak valid", message=str(exc)), 400
     except TokenUnusable:
-        message = "This payment page is no longer valid: a method was already chosen or a newer token exists."
+        message = "Halaman pembayaran ini sudah tidak berlaku: metode sudah dipilih, atau ada halaman yang lebih baru."
         return render_template("emulator/message.html", title="Token tidak berlaku", message=message), 409
     return redirect(services.finish_redirect(record, bodies[-1]))
 
@@ -151,6 +151,6 @@ def _page_change(change, order_id: str):
     except LookupError:
         abort(404)
     except StatusNotAllowed as exc:
-        message = f"{order_id} is {exc}; only a pending transaction can be paid or expired."
+        message = f"{order_id} berstatus {exc}; hanya transaksi yang masih menunggu yang bisa dibayar atau dibuat kedaluwarsa."
         return render_template("emulator/message.html", title="Tidak bisa", message=message), 409
     return redirect(url_for(".transactions"))

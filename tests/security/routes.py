@@ -13,6 +13,7 @@ EMULATOR = "dev-only emulator"  # mounted only when MIDTRANS_EMULATOR is on; nev
 
 ENDPOINTS = {
     "static": PUBLIC,
+    "favicon": PUBLIC,
     "health.healthz": PUBLIC,
     "catalog.index": PUBLIC,
     "catalog.detail": PUBLIC,
