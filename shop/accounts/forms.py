@@ -1,13 +1,12 @@
-from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length
 
 from shop.accounts.services import MIN_PASSWORD_LENGTH
-from shop.forms import REQUIRED, strip
+from shop.forms import REQUIRED, ShopForm, strip
 
 
 
-class RegisterForm(FlaskForm):
+class RegisterForm(ShopForm):
     name = StringField("Nama", filters=[strip], validators=[
         DataRequired(REQUIRED), Length(max=120, message="Maksimal 120 karakter.")])
     email = EmailField("Email", filters=[strip], validators=[
@@ -20,6 +19,6 @@ class RegisterForm(FlaskForm):
         InputRequired(REQUIRED), EqualTo("password", message="Kedua kata sandi tidak sama.")])
 
 
-class LoginForm(FlaskForm):
+class LoginForm(ShopForm):
     email = EmailField("Email", filters=[strip], validators=[DataRequired(REQUIRED), Length(max=254)])
     password = PasswordField("Kata sandi", validators=[InputRequired(REQUIRED), Length(max=200)])

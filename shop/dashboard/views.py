@@ -1,14 +1,16 @@
 """The staff dashboard: every order, its payment attempts and the notifications behind them."""
 import logging
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
 
 from shop.caching import DASHBOARD_DETAIL, DASHBOARD_LIST, cached_html
 from shop.dashboard.forms import OrderFilterForm
 from shop.extensions import db, login_manager
-from shop.dashboard import services, wording
+from shop.models import utcnow
+from shop import jakarta
+from shop.dashboard import export, services, wording
 from shop.orders.services import get_order_for_admin, orders_stamp
 from shop.payments import reconciling
 from shop.payments.announcing import announce_order_change
@@ -47,13 +49,30 @@ def home():
 def orders():
     form = OrderFilterForm(formdata=request.args)
     if not form.validate():
-        return render_template("dashboard/orders.html", form=form, body=None), 400
+        return _orders_page(form, None), 400
     filters, page = form.to_filter(), form.page.data or 1
     if filters.is_empty and page == 1:  # the default view is the one cached
         body = cached_html(DASHBOARD_LIST, orders_stamp(), lambda: _render_orders(filters, 1))
     else:
         body = Markup(_render_orders(filters, page))
-    return render_template("dashboard/orders.html", form=form, body=body)
+    return _orders_page(form, body)
+
+
+def _orders_page(form, body) -> str:
+    """The list page around `body`; its CSV link carries the same filters."""
+    return render_template("dashboard/orders.html", form=form, body=body,
+                           csv_args={k: v for k, v in request.args.items() if k != "page"})
+
+
+@bp.get("/pesanan.csv")
+def orders_csv():
+    """The orders the same filters show, every page of them, as a CSV file."""
+    form = OrderFilterForm(formdata=request.args)
+    if not form.validate():
+        return _orders_page(form, None), 400
+    name = f"pesanan-{utcnow().astimezone(jakarta.ZONE):%Y%m%d-%H%M}.csv"
+    return Response(export.orders_csv(export.export_rows(form.to_filter())), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 def _render_orders(filters, page: int) -> str:

@@ -18,13 +18,6 @@ from tests.payments.helpers import settles
 WIB = timezone(timedelta(hours=7))
 
 
-@pytest.fixture
-def admin(client):
-    user = UserFactory(is_admin=True)
-    log_in(client, user)
-    return user
-
-
 def dashboard_urls(app, order_id, payment_id, notification_id):
     """Every route of the dashboard blueprint, with its method."""
     values = {"order_id": order_id, "payment_id": payment_id, "notification_id": notification_id}
@@ -38,7 +31,7 @@ def test_every_dashboard_route_is_for_admins_only(app, client):
     payment = PaymentFactory()
     note = notification(payment, NotificationOutcome.APPLIED)
     urls = list(dashboard_urls(app, payment.order.id, payment.id, note.id))
-    assert len(urls) == 5
+    assert len(urls) == 6
 
     anonymous = [client.open(url, method=method).status_code for method, url in urls]
     log_in(client, UserFactory())
@@ -101,7 +94,7 @@ def test_paginated(client, admin):
 
 
 @pytest.mark.parametrize("query, message", [
-    ("status=PAID", "Not a valid choice"),
+    ("status=PAID", "Pilihan tidak valid"),
     ("date_from=2026-11-10&date_to=2026-11-01", "Tanggal akhir tidak boleh sebelum tanggal awal"),
     ("date_from=kemarin", "Dari tanggal"),
     ("page=0", "Halaman"),

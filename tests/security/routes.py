@@ -43,6 +43,7 @@ ENDPOINTS = {
     "orders.pay_again": OWNER,
     "dashboard.home": ADMIN,
     "dashboard.orders": ADMIN,
+    "dashboard.orders_csv": ADMIN,
     "dashboard.order_detail": ADMIN,
     "dashboard.recheck": ADMIN,
     "dashboard.replay": ADMIN,
