@@ -129,3 +129,20 @@ def test_postgresql_connections_give_up_on_a_host_that_does_not_answer(monkeypat
 def test_a_connect_timeout_in_the_database_url_wins():
     app = create_app({"SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://u@127.0.0.1/none?connect_timeout=2"})
     assert "connect_args" not in app.config["SQLALCHEMY_ENGINE_OPTIONS"]
+
+
+def test_the_favicon_is_linked_and_served(client):
+    page = client.get("/").get_data(as_text=True)
+    icon = client.get("/static/favicon.svg")
+    old_style = client.get("/favicon.ico")
+
+    assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in page
+    assert icon.status_code == 200 and icon.mimetype == "image/svg+xml" and b"<svg" in icon.data
+    assert old_style.status_code == 301 and old_style.location.endswith("/static/favicon.svg")
+
+
+def test_every_page_starts_with_a_skip_link_to_its_content(client):
+    page = client.get("/login").get_data(as_text=True)
+
+    assert page.index('<a class="skip-link" href="#isi">Langsung ke isi</a>') < page.index("<header")
+    assert '<main id="isi" tabindex="-1">' in page and '<html lang="id">' in page

@@ -128,3 +128,24 @@ def test_page_fits_the_screen_and_passes_axe(name, viewport, browser, server, si
     assert found.fits, f"{name} at {viewport} is {found.scroll_width} px wide"
     assert not found.blocking, f"{name} at {viewport}: {found.blocking}"
     assert failed == []
+
+
+def test_the_first_tab_shows_the_skip_link_and_every_focus_is_visible(browser, server, site):
+    context = browser.new_context(base_url=server, viewport=VIEWPORTS["360x740"])
+    try:
+        page = context.new_page()
+        page.goto(f"/produk/{site.sku}")
+        page.keyboard.press("Tab")
+        skip = page.get_by_role("link", name="Langsung ke isi")
+        assert page.evaluate("document.activeElement.textContent") == "Langsung ke isi"
+        box = skip.bounding_box()
+        assert box["y"] >= 0 and box["x"] >= 0  # on screen once focused, not parked above it
+        page.keyboard.press("Enter")
+        assert page.evaluate("document.activeElement.id") == "isi"
+        for expected in ("quantity", "Tambah ke keranjang"):  # what follows in the content
+            page.keyboard.press("Tab")
+            assert expected in page.evaluate("document.activeElement.outerHTML")
+            outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+            assert outline == "solid", page.evaluate("document.activeElement.outerHTML")
+    finally:
+        context.close()
