@@ -110,7 +110,7 @@ def payment_page(token: str):
     if snap is None:
         abort(404)
     record = services.settings().store.find_transaction(snap.order_id)
-    return render_template("emulator/pay.html", snap=snap, record=record, outcomes=shapes.OUTCOMES,
+    return render_template("emulator/pay.html", snap=snap, record=record, outcomes=shapes.OUTCOMES, labels=shapes.METHODS,
                            methods=services.methods_for(snap))
 
 
@@ -131,7 +131,7 @@ def choose(token: str):
 def transactions():
     store = services.settings().store
     records = store.recent_transactions()
-    return render_template("emulator/transactions.html", records=records,
+    return render_template("emulator/transactions.html", records=records, methods=shapes.METHODS,
                            deliveries={r.txn.order_id: store.deliveries(r.txn.order_id) for r in records})
 
 

@@ -114,3 +114,19 @@ def test_status_knows_the_transaction_as_soon_as_the_browser_is_sent_back(emulat
     receiver.answer("/notify", *[503] * 10)  # however the shop's endpoint is doing
     choose(emulator, token_of(create(emulator)), "bca_va", "pending")
     assert status(emulator, "TK-000001-1").get_json()["transaction_status"] == "pending"
+
+
+def test_the_pages_speak_indonesian(emulator, receiver):
+    token = token_of(create(emulator))
+    fresh = emulator.get(f"{PREFIX}/snap/v3/redirection/{token}").get_data(as_text=True)
+    choose(emulator, token, "permata_va", "pending")
+    chosen = emulator.get(f"{PREFIX}/snap/v3/redirection/{token}").get_data(as_text=True)
+    listed = emulator.get(f"{PREFIX}/transactions").get_data(as_text=True)
+    again = choose(emulator, token, "bca_va", "pay").get_data(as_text=True)
+
+    assert "Metode pembayaran" in fresh and "Bayar sekarang" in fresh and "Notifikasi dikirim ke" in fresh
+    assert "Metode untuk order ini sudah dipilih (Permata Virtual Account)" in chosen
+    assert "Permata Virtual Account" in listed and "Rp 150.000" in listed and "Buat kedaluwarsa" in listed
+    assert "sudah tidak berlaku" in again
+    for english in ("Payment method", "Outcome", "pay now", "Notifications go to", "Expire<", "Transactions"):
+        assert english not in fresh + chosen + listed + again
