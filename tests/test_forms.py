@@ -41,3 +41,10 @@ def test_every_translation_keeps_the_placeholders_of_its_english_text():
     for english, indonesian in MESSAGES.items():
         assert sorted(part.split(")")[0] for part in english.split("%(")[1:]) == \
             sorted(part.split(")")[0] for part in indonesian.split("%(")[1:]), english
+
+
+def test_a_field_with_an_error_points_at_its_message(client):
+    html = client.post("/daftar", data={"name": "", "email": "bukan-email"}).get_data(as_text=True)
+
+    assert 'aria-invalid="true"' in html and 'aria-describedby="email-error"' in html
+    assert '<span class="field-error" id="email-error">Alamat email tidak valid.</span>' in html

@@ -24,6 +24,18 @@ def add_to_cart(page, site):
         page.get_by_role("button", name="Tambah ke keranjang").click()
 
 
+def submit_empty(form_path: str, button: str):
+    """A form sent empty: the page again, with the server's Indonesian message under each field."""
+    def setup(page, site):
+        if form_path == "/checkout":
+            add_to_cart(page, site)
+        page.goto(form_path)
+        with page.expect_navigation():
+            page.get_by_role("button", name=button).click()
+        assert page.locator(".field-error").first.text_content() == "Wajib diisi."
+    return setup
+
+
 def post_to_used_token(page, urls):
     """The emulator's message page: choosing again on a page whose method was already chosen."""
     page.goto(urls["pay-used"])
@@ -38,9 +50,11 @@ PAGES = {
     "product": ("anonymous", lambda s, e: f"/produk/{s.sku}", None),
     "login": ("anonymous", lambda s, e: "/login", None),
     "register": ("anonymous", lambda s, e: "/daftar", None),
+    "register-errors": ("anonymous", None, submit_empty("/daftar", "Daftar")),
     "error-404": ("anonymous", lambda s, e: "/tidak-ada", None),
     "cart": ("shopper", lambda s, e: "/keranjang", add_to_cart),
     "checkout": ("shopper", lambda s, e: "/checkout", add_to_cart),
+    "checkout-errors": ("shopper", None, submit_empty("/checkout", "Bayar dengan Midtrans")),
     "order-list": ("shopper", lambda s, e: "/orders", None),
     **{f"order-{name}": ("shopper", lambda s, e, name=name: f"/orders/{s.orders[name]}", None)
        for name in [*PENDING_PAYMENTS, "unchosen", "review", "failed", "paid"]},
