@@ -3,7 +3,7 @@ import logging
 import sys
 
 from dotenv import load_dotenv
-from flask import Flask
+from flask import Flask, redirect, url_for
 
 from shop import config as settings
 from shop.accounts.login import configure_login
@@ -117,6 +117,8 @@ def register_blueprints(app: Flask) -> None:
         from shop.emulator import register_emulator
 
         register_emulator(app)
+    # Pages link the SVG icon; browsers and tools that ask for /favicon.ico anyway get it too, not a 404.
+    app.add_url_rule("/favicon.ico", "favicon", lambda: redirect(url_for("static", filename="favicon.svg"), 301))
 
 
 def register_push(app: Flask) -> None:

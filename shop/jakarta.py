@@ -41,6 +41,11 @@ def for_people(moment: datetime | None) -> str:
     return moment.astimezone(ZONE).strftime("%d-%m-%Y %H:%M WIB")
 
 
+def for_spreadsheet(moment: datetime | None) -> str:
+    """An aware timestamp in Jakarta time as a spreadsheet set to Indonesian reads it: "31/12/2026 23:59"."""
+    return "" if moment is None else moment.astimezone(ZONE).strftime("%d/%m/%Y %H:%M")
+
+
 def start_of_day(day: date) -> datetime:
     """Midnight at the start of `day` in Jakarta."""
     return datetime.combine(day, time.min, tzinfo=ZONE)

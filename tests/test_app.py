@@ -152,3 +152,20 @@ def test_a_missing_production_setting_is_one_line_and_exit_status_1(entry, tmp_p
     assert done.stderr.splitlines() == ["Toko Kita cannot start: SHOP_PRODUCTION is on but these settings are "
                                         "missing: DATABASE_URL, BASE_URL, REDIS_URL, MIDTRANS_SERVER_KEY, "
                                         "MIDTRANS_CLIENT_KEY"]
+
+
+def test_the_favicon_is_linked_and_served(client):
+    page = client.get("/").get_data(as_text=True)
+    icon = client.get("/static/favicon.svg")
+    old_style = client.get("/favicon.ico")
+
+    assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in page
+    assert icon.status_code == 200 and icon.mimetype == "image/svg+xml" and b"<svg" in icon.data
+    assert old_style.status_code == 301 and old_style.location.endswith("/static/favicon.svg")
+
+
+def test_every_page_starts_with_a_skip_link_to_its_content(client):
+    page = client.get("/login").get_data(as_text=True)
+
+    assert page.index('<a class="skip-link" href="#isi">Langsung ke isi</a>') < page.index("<header")
+    assert '<main id="isi" tabindex="-1">' in page and '<html lang="id">' in page

@@ -1,12 +1,11 @@
-from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length
 
 from shop.accounts.services import MIN_PASSWORD_LENGTH
-from shop.forms import REQUIRED, strip
+from shop.forms import REQUIRED, ShopForm, strip
 
 
-class RegisterForm(FlaskForm):
+class RegisterForm(ShopForm):
     name = StringField("Nama", filters=[strip], validators=[
         DataRequired(REQUIRED), Length(max=120, message="Maksimal 120 karakter.")])
     email = EmailField("Email", filters=[strip], validators=[
@@ -19,13 +18,13 @@ class RegisterForm(FlaskForm):
         InputRequired(REQUIRED), EqualTo("password", message="Kedua kata sandi tidak sama.")])
 
 
-class ResetRequestForm(FlaskForm):
+class ResetRequestForm(ShopForm):
     email = EmailField("Email", filters=[strip], validators=[
         DataRequired(REQUIRED), Length(max=254, message="Email terlalu panjang."),
         Email(message="Alamat email tidak valid.", check_deliverability=False)])
 
 
-class NewPasswordForm(FlaskForm):
+class NewPasswordForm(ShopForm):
     password = PasswordField("Kata sandi baru", validators=[
         InputRequired(REQUIRED),
         Length(min=MIN_PASSWORD_LENGTH, max=200, message=f"Kata sandi minimal {MIN_PASSWORD_LENGTH} karakter.")])
@@ -33,6 +32,6 @@ class NewPasswordForm(FlaskForm):
         InputRequired(REQUIRED), EqualTo("password", message="Kedua kata sandi tidak sama.")])
 
 
-class LoginForm(FlaskForm):
+class LoginForm(ShopForm):
     email = EmailField("Email", filters=[strip], validators=[DataRequired(REQUIRED), Length(max=254)])
     password = PasswordField("Kata sandi", validators=[InputRequired(REQUIRED), Length(max=200)])

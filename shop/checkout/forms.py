@@ -1,12 +1,11 @@
-from flask_wtf import FlaskForm
 from wtforms import StringField, TelField, TextAreaField
 from wtforms.validators import DataRequired, Length, Regexp
 
 from shop.checkout.services import Shipping
-from shop.forms import REQUIRED, strip
+from shop.forms import REQUIRED, ShopForm, strip
 
 
-class ShippingForm(FlaskForm):
+class ShippingForm(ShopForm):
     name = StringField("Nama penerima", filters=[strip], validators=[
         DataRequired(REQUIRED), Length(max=120, message="Maksimal 120 karakter.")])
     phone = TelField("Nomor telepon", filters=[strip], validators=[

@@ -1,9 +1,8 @@
 """The dashboard's order filters, read from the query string."""
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, SelectChoice, SelectField, StringField
 from wtforms.validators import Length, NumberRange, Optional, ValidationError
 
-from shop.forms import WholeNumberField
+from shop.forms import ShopForm, WholeNumberField
 from shop.orders.models import OrderStatus
 from shop.dashboard.services import OrderFilter
 from shop.vocabulary import status_label
@@ -11,7 +10,7 @@ from shop.vocabulary import status_label
 LAST_PAGE = 10_000
 
 
-class OrderFilterForm(FlaskForm):
+class OrderFilterForm(ShopForm):
     class Meta:
         csrf = False  # a GET search changes nothing
 
@@ -19,7 +18,7 @@ class OrderFilterForm(FlaskForm):
                          + [SelectChoice(s.value, status_label(s)) for s in OrderStatus])
     date_from = DateField("Dari tanggal", validators=[Optional()])
     date_to = DateField("Sampai tanggal", validators=[Optional()])
-    q = StringField("Cari (no. pesanan, order id Midtrans, e-mail)", validators=[Optional(), Length(max=254)])
+    q = StringField("Cari (no. pesanan, order id Midtrans, nama atau e-mail pembeli)", validators=[Optional(), Length(max=254)])
     attention = BooleanField("Hanya yang perlu ditinjau")
     page = WholeNumberField("Halaman", validators=[Optional(), NumberRange(min=1, max=LAST_PAGE)])
 

@@ -4,7 +4,7 @@ from datetime import date, timedelta
 
 from flask import abort
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import Select, case, func, or_, select
+from sqlalchemy import Select, String, case, cast, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from shop import jakarta
@@ -65,7 +65,7 @@ class OrderFilter:
     status: OrderStatus | None = None
     date_from: date | None = None  # inclusive, a day in Jakarta time
     date_to: date | None = None  # inclusive
-    search: str = ""  # an order id, a Midtrans order id or part of an e-mail address
+    search: str = ""  # part of an order id ("#12": that order), a Midtrans order id, a buyer's name or e-mail
     attention_only: bool = False
 
     @property
@@ -75,10 +75,14 @@ class OrderFilter:
 
 def search_orders(filters: OrderFilter, page: int) -> Pagination:
     """One page of the orders matching `filters`, newest first."""
-    query = (_filtered(filters)
-             .options(selectinload(Order.user), selectinload(Order.payments))
-             .order_by(Order.created_at.desc(), Order.id.desc()))
-    return db.paginate(query, page=page, per_page=DASHBOARD_PER_PAGE, error_out=False)
+    return db.paginate(listed_orders(filters), page=page, per_page=DASHBOARD_PER_PAGE, error_out=False)
+
+
+def listed_orders(filters: OrderFilter) -> Select:
+    """The orders matching `filters` with their buyer and attempts, newest first."""
+    return (_filtered(filters)
+            .options(selectinload(Order.user), selectinload(Order.payments))
+            .order_by(Order.created_at.desc(), Order.id.desc()))
 
 
 def order_totals(filters: OrderFilter) -> dict[str, int]:
@@ -111,14 +115,19 @@ def _filtered(filters: OrderFilter) -> Select:
 
 
 def _matches(search: str):
-    """A number is an order id; anything else a Midtrans order id or part of an e-mail address."""
-    term = search.strip().lstrip("#")
-    attempts = select(Payment.order_id).where(Payment.midtrans_order_id == term)
-    if ascii_digits(term):
-        return or_(Order.id == int(term), Order.id.in_(attempts)) if len(term) <= LONGEST_ORDER_ID \
-            else Order.id.in_(attempts)
-    emails = select(User.id).where(func.lower(User.email).contains(term.lower(), autoescape=True))
-    return or_(Order.id.in_(attempts), Order.user_id.in_(emails))
+    """Any part of the order id, of an attempt's Midtrans order id, of the buyer's name or e-mail,
+    in any case; "#12" is order 12 alone."""
+    term = search.strip()
+    if term.startswith("#") and ascii_digits(term[1:]) and len(term) <= LONGEST_ORDER_ID + 1:
+        return Order.id == int(term[1:])
+    term = term.lstrip("#")
+    attempts = select(Payment.order_id).where(_contains(Payment.midtrans_order_id, term))
+    buyers = select(User.id).where(or_(_contains(User.name, term), _contains(User.email, term)))
+    return or_(_contains(cast(Order.id, String), term), Order.id.in_(attempts), Order.user_id.in_(buyers))
+
+
+def _contains(column, term: str):
+    return func.lower(column).contains(term.lower(), autoescape=True)
 
 
 def _attention():

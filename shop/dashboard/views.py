@@ -1,18 +1,21 @@
 """The staff dashboard: every order, its payment attempts and the notifications behind them."""
 import logging
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
 
 from shop.caching import DASHBOARD_DETAIL, DASHBOARD_LIST, cached_html
 from shop.dashboard.forms import OrderFilterForm
 from shop.extensions import db, login_manager
-from shop.dashboard import services
+from shop.models import utcnow
+from shop import jakarta
+from shop.dashboard import export, services, wording
 from shop.orders.services import get_order_for_admin, orders_stamp
 from shop.payments import reconciling
 from shop.payments.announcing import announce_order_change
 from shop.payments.gateway import MidtransError
+from shop.payments.instructions import payment_method
 from shop.payments.ledger import ledger_of, money_events
 from shop.payments.timeline import order_timeline
 
@@ -46,13 +49,30 @@ def home():
 def orders():
     form = OrderFilterForm(formdata=request.args)
     if not form.validate():
-        return render_template("dashboard/orders.html", form=form, body=None), 400
+        return _orders_page(form, None), 400
     filters, page = form.to_filter(), form.page.data or 1
     if filters.is_empty and page == 1:  # the default view is the one cached
         body = cached_html(DASHBOARD_LIST, orders_stamp(), lambda: _render_orders(filters, 1))
     else:
         body = Markup(_render_orders(filters, page))
-    return render_template("dashboard/orders.html", form=form, body=body)
+    return _orders_page(form, body)
+
+
+def _orders_page(form, body) -> str:
+    """The list page around `body`; its CSV link carries the same filters."""
+    return render_template("dashboard/orders.html", form=form, body=body,
+                           csv_args={k: v for k, v in request.args.items() if k != "page"})
+
+
+@bp.get("/pesanan.csv")
+def orders_csv():
+    """The orders the same filters show, every page of them, as a CSV file."""
+    form = OrderFilterForm(formdata=request.args)
+    if not form.validate():
+        return _orders_page(form, None), 400
+    name = f"pesanan-{utcnow().astimezone(jakarta.ZONE):%Y%m%d-%H%M}.csv"
+    return Response(export.orders_csv(export.export_rows(form.to_filter())), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 def _render_orders(filters, page: int) -> str:
@@ -76,7 +96,8 @@ def _render_detail(order) -> str:
     events = money_events(order.id)
     return render_template(
         "dashboard/_order_detail.html", order=order, history=services.notification_history(order),
-        attention=services.needs_attention(order), ledger=ledger_of(events), timeline=order_timeline(order, events))
+        attention=services.needs_attention(order), ledger=ledger_of(events), timeline=order_timeline(order, events),
+        words=wording, method_name=payment_method)
 
 
 @bp.post("/pesanan/detail-pesanan/<int:order_id>/cek-status/<int:payment_id>")
@@ -110,7 +131,7 @@ def _run_payment_action(order, action, target_id: int, done: str):
     log.info("dashboard %s(%s) for order %s by user %s: %s", action.__name__, target_id, order.id,
              current_user.id, check.describe())
     announce_order_change(check.change)
-    flash(f"{done} Hasil: {check.describe()}", "success")
+    flash(f"{done} {wording.check_result(check)}", "success")
     return back
 
 

@@ -14,6 +14,7 @@ from shop.config import EMULATOR_PREFIX, EMULATOR_SERVER_KEY, settings_from_env
 log = logging.getLogger(__name__)
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+STATIC = TEMPLATES.parent / "static"  # the shop's: emulator.css and the favicon
 SETTING_NAMES = ("MIDTRANS_EMULATOR_DB", "MIDTRANS_EMULATOR_NOTIFICATION_URL", "MIDTRANS_EMULATOR_RETRY_DELAYS",
                  "MIDTRANS_EMULATOR_ALLOW_REMOTE")
 
@@ -37,7 +38,7 @@ def make_emulator_app(config: dict | None = None) -> Flask:
     MIDTRANS_EMULATOR_* settings; the rest comes from the environment.
     """
     env = settings_from_env()
-    app = Flask(__name__, template_folder=str(TEMPLATES))
+    app = Flask(__name__, template_folder=str(TEMPLATES), static_folder=str(STATIC))
     app.config.update({name: env[name] for name in SETTING_NAMES})
     app.config.update(BASE_URL="http://127.0.0.1:8765",
                       MIDTRANS_SERVER_KEY=env["MIDTRANS_SERVER_KEY"] or EMULATOR_SERVER_KEY)

@@ -39,7 +39,7 @@ class Method:
 
 
 METHODS = {m.key: m for m in (
-    Method("credit_card", "Kartu kredit/debit (card)", "credit_card"),
+    Method("credit_card", "Kartu kredit/debit", "credit_card"),
     Method("bca_va", "BCA Virtual Account", "bank_transfer"),
     Method("bni_va", "BNI Virtual Account", "bank_transfer"),
     Method("bri_va", "BRI Virtual Account", "bank_transfer"),
@@ -53,11 +53,11 @@ METHODS = {m.key: m for m in (
 
 # What a shopper can choose on the payment page, and the notifications each one sends.
 OUTCOMES = {
-    "pay": "Bayar sekarang (pay now)",
-    "pending": "Biarkan pending, bayar nanti (leave pending, pay later)",
-    "deny": "Tolak (deny)",
-    "expire": "Kedaluwarsa (expire)",
-    "challenge": "Kartu ditahan FDS (card challenge)",
+    "pay": "Bayar sekarang",
+    "pending": "Biarkan menunggu, bayar nanti",
+    "deny": "Tolak",
+    "expire": "Biarkan kedaluwarsa",
+    "challenge": "Kartu ditahan pemeriksaan fraud (challenge)",
 }
 
 
@@ -86,9 +86,9 @@ def outcome_statuses(method: str, outcome: str) -> list[str]:
         "challenge": ["challenge"],
     }
     if outcome not in sequences or method not in METHODS:
-        raise UnsupportedNotification(f"unknown method {method!r} or outcome {outcome!r}")
+        raise UnsupportedNotification(f"metode {method!r} atau hasil {outcome!r} tidak dikenal")
     if outcome == "challenge" and not card:
-        raise UnsupportedNotification("only a card payment can be challenged")
+        raise UnsupportedNotification("hanya pembayaran kartu yang bisa ditahan pemeriksaan fraud")
     return sequences[outcome]
 
 

@@ -187,7 +187,7 @@ def choose(token: str, method: str, outcome: str) -> tuple[Record, list[dict], D
     conf = settings()
     snap = conf.store.find_token(token)
     if snap is None or method not in {m.key for m in methods_for(snap)}:
-        raise ChoiceRejected(f"method {method!r} is not offered for this payment")
+        raise ChoiceRejected(f"metode {method!r} tidak ditawarkan untuk pembayaran ini")
     try:
         statuses = shapes.outcome_statuses(method, outcome)
     except shapes.UnsupportedNotification as exc:

@@ -120,7 +120,7 @@ def payment_page(token: str):
     if snap is None:
         abort(404)
     record = services.settings().store.find_transaction(snap.order_id)
-    return render_template("emulator/pay.html", snap=snap, record=record, outcomes=shapes.OUTCOMES,
+    return render_template("emulator/pay.html", snap=snap, record=record, outcomes=shapes.OUTCOMES, labels=shapes.METHODS,
                            methods=services.methods_for(snap))
 
 
@@ -132,7 +132,7 @@ def choose(token: str):
     except services.ChoiceRejected as exc:
         return render_template("emulator/message.html", title="Pilihan tidak valid", message=str(exc)), 400
     except TokenUnusable:
-        message = "This payment page is no longer valid: a method was already chosen or a newer token exists."
+        message = "Halaman pembayaran ini sudah tidak berlaku: metode sudah dipilih, atau ada halaman yang lebih baru."
         return render_template("emulator/message.html", title="Token tidak berlaku", message=message), 409
     return redirect(services.finish_redirect(record, bodies[-1]))
 
@@ -141,7 +141,7 @@ def choose(token: str):
 def transactions():
     store = services.settings().store
     records = store.recent_transactions()
-    return render_template("emulator/transactions.html", records=records,
+    return render_template("emulator/transactions.html", records=records, methods=shapes.METHODS,
                            deliveries={r.txn.order_id: store.deliveries(r.txn.order_id) for r in records})
 
 
@@ -161,6 +161,6 @@ def _page_change(change, order_id: str):
     except LookupError:
         abort(404)
     except StatusNotAllowed as exc:
-        message = f"{order_id} is {exc}; only a pending transaction can be paid or expired."
+        message = f"{order_id} berstatus {exc}; hanya transaksi yang masih menunggu yang bisa dibayar atau dibuat kedaluwarsa."
         return render_template("emulator/message.html", title="Tidak bisa", message=message), 409
     return redirect(url_for(".transactions"))

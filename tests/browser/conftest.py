@@ -89,3 +89,11 @@ def log_in(page, email: str) -> None:
     page.fill("input[name=password]", PASSWORD)
     with page.expect_navigation():
         page.get_by_role("button", name="Masuk").click()
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The width and axe-core result of every page the run measured (tests/browser/test_every_page.py)."""
+    from tests.browser.layout import RESULTS, report
+    if RESULTS:
+        terminalreporter.section("page widths and axe-core")
+        terminalreporter.write(report())

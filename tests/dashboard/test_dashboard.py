@@ -1,9 +1,11 @@
 """The staff dashboard: access, filters, totals, attention, history and actions."""
 import json
+import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from shop.dashboard import wording
 from shop.extensions import cache, db
 from shop.caching import DASHBOARD_DETAIL
 from shop.orders.models import OrderStatus
@@ -14,13 +16,6 @@ from tests.orders.helpers import log_in
 from tests.payments.helpers import settles
 
 WIB = timezone(timedelta(hours=7))
-
-
-@pytest.fixture
-def admin(client):
-    user = UserFactory(is_admin=True)
-    log_in(client, user)
-    return user
 
 
 def dashboard_urls(app, order_id, payment_id, notification_id):
@@ -36,7 +31,7 @@ def test_every_dashboard_route_is_for_admins_only(app, client):
     payment = PaymentFactory()
     note = notification(payment, NotificationOutcome.APPLIED)
     urls = list(dashboard_urls(app, payment.order.id, payment.id, note.id))
-    assert len(urls) == 5
+    assert len(urls) == 6
 
     anonymous = [client.open(url, method=method).status_code for method, url in urls]
     log_in(client, UserFactory())
@@ -99,7 +94,7 @@ def test_paginated(client, admin):
 
 
 @pytest.mark.parametrize("query, message", [
-    ("status=PAID", "Not a valid choice"),
+    ("status=PAID", "Pilihan tidak valid"),
     ("date_from=2026-11-10&date_to=2026-11-01", "Tanggal akhir tidak boleh sebelum tanggal awal"),
     ("date_from=kemarin", "Dari tanggal"),
     ("page=0", "Halaman"),
@@ -149,8 +144,12 @@ def test_detail_shows_attempts_and_the_notification_history(client, admin):
     html = client.get(f"/dashboard/pesanan/detail-pesanan/{first.order.id}").get_data(as_text=True)
 
     assert first.midtrans_order_id in html and "TK-9-2" in html
-    for label in ("applied", "duplicate", "stale", "amount mismatch", "unknown status", "rejected"):
-        assert f'">{label}</span>' in html
+    for outcome in NotificationOutcome:
+        assert f'">{wording.OUTCOMES[outcome]}</span>' in html
+    assert "Kiriman Midtrans" in html and "Sudah diproses" in html
+    shown = re.sub(r"<[^>]+>", " ", html).lower()  # the words on the page, not its class names
+    for code in ("applied", "duplicate", "processed", "webhook", "bank_transfer"):
+        assert code not in shown
     assert '<span class="muted">bad signature</span>' in html
     assert "Jumlah yang dibayar tidak sama" in html
     assert html.count("Cek status ke Midtrans") == 2 and html.count("Putar ulang") == 7
@@ -175,7 +174,9 @@ def test_recheck_applies_the_answer_and_refreshes_the_cached_pages(app, client, 
     response = client.post(f"{page}/cek-status/{payment.id}", follow_redirects=True)
 
     html = response.get_data(as_text=True)
-    assert "sudah dicek ulang" in html and "PENDING -&gt; SUCCESS" in html
+    assert "sudah dicek ulang" in html and "Diterapkan: status pembayaran diperbarui" in html
+    assert f"Status pembayaran {payment.midtrans_order_id}: PENDING menjadi SUCCESS" in html
+    assert "-&gt;" not in html and "[APPLIED]" not in html
     assert "badge-SUCCESS" in html
     assert midtrans.calls("GET", f"/v2/{payment.midtrans_order_id}/status")
     history = db.session.query(Notification).filter_by(payment_id=payment.id).all()

@@ -126,5 +126,5 @@ def test_each_outcome_sends_its_statuses_in_order(method, outcome, statuses):
 
 
 def test_only_a_card_can_be_challenged():
-    with pytest.raises(shapes.UnsupportedNotification, match="only a card"):
+    with pytest.raises(shapes.UnsupportedNotification, match="hanya pembayaran kartu"):
         shapes.outcome_statuses("bca_va", "challenge")

@@ -135,3 +135,19 @@ def test_a_va_transaction_or_an_unknown_one_has_no_qr_image(emulator):
 
     assert emulator.get(f"{PREFIX}/v2/qris/{transaction_id}/qr-code").status_code == 404
     assert emulator.get(f"{PREFIX}/v2/qris/no-such-transaction/qr-code").status_code == 404
+
+
+def test_the_pages_speak_indonesian(emulator, receiver):
+    token = token_of(create(emulator))
+    fresh = emulator.get(f"{PREFIX}/snap/v3/redirection/{token}").get_data(as_text=True)
+    choose(emulator, token, "permata_va", "pending")
+    chosen = emulator.get(f"{PREFIX}/snap/v3/redirection/{token}").get_data(as_text=True)
+    listed = emulator.get(f"{PREFIX}/transactions").get_data(as_text=True)
+    again = choose(emulator, token, "bca_va", "pay").get_data(as_text=True)
+
+    assert "Metode pembayaran" in fresh and "Bayar sekarang" in fresh and "Notifikasi dikirim ke" in fresh
+    assert "Metode untuk order ini sudah dipilih (Permata Virtual Account)" in chosen
+    assert "Permata Virtual Account" in listed and "Rp 150.000" in listed and "Buat kedaluwarsa" in listed
+    assert "sudah tidak berlaku" in again
+    for english in ("Payment method", "Outcome", "pay now", "Notifications go to", "Expire<", "Transactions"):
+        assert english not in fresh + chosen + listed + again

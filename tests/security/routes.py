@@ -13,6 +13,7 @@ EMULATOR = "dev-only emulator"  # mounted only when MIDTRANS_EMULATOR is on; nev
 
 ENDPOINTS = {
     "static": PUBLIC,
+    "favicon": PUBLIC,
     "health.healthz": PUBLIC,
     "catalog.index": PUBLIC,
     "catalog.detail": PUBLIC,
@@ -44,6 +45,7 @@ ENDPOINTS = {
     "orders.pay_again": OWNER,
     "dashboard.home": ADMIN,
     "dashboard.orders": ADMIN,
+    "dashboard.orders_csv": ADMIN,
     "dashboard.order_detail": ADMIN,
     "dashboard.recheck": ADMIN,
     "dashboard.replay": ADMIN,
