@@ -82,11 +82,12 @@ def register_blueprints(app: Flask) -> None:
     from shop.checkout.views import bp as checkout_bp
     from shop.dashboard.views import bp as dashboard_bp
     from shop.health import bp as health_bp
+    from shop.operations.views import bp as operations_bp
     from shop.orders.views import bp as orders_bp
     from shop.payments.views import bp as payments_bp
 
     for bp in (catalog_bp, accounts_bp, cart_bp, checkout_bp, orders_bp, payments_bp, dashboard_bp,
-               health_bp):
+               health_bp, operations_bp):
         app.register_blueprint(bp)
     if app.config["MIDTRANS_EMULATOR"]:
         from shop.emulator import register_emulator
@@ -104,6 +105,9 @@ def register_push(app: Flask) -> None:
 def register_tasks() -> None:
     # Importing the modules registers their shared tasks with the Celery app.
     import shop.payments.tasks  # noqa: F401
+    from shop.operations.task_metrics import connect
+
+    connect()
 
 
 def register_cli(app: Flask) -> None:
