@@ -9,6 +9,8 @@ from shop.caching import DASHBOARD_DETAIL, DASHBOARD_LIST, cached_html
 from shop.dashboard.forms import OrderFilterForm
 from shop.extensions import db, login_manager
 from shop.dashboard import services
+from shop.models import utcnow
+from shop.operations.health import webhook_health
 from shop.orders.services import get_order_for_admin, orders_stamp
 from shop.payments import reconciling
 from shop.payments.announcing import announce_order_change
@@ -46,13 +48,13 @@ def home():
 def orders():
     form = OrderFilterForm(formdata=request.args)
     if not form.validate():
-        return render_template("dashboard/orders.html", form=form, body=None), 400
+        return render_template("dashboard/orders.html", form=form, body=None, health=webhook_health(utcnow())), 400
     filters, page = form.to_filter(), form.page.data or 1
     if filters.is_empty and page == 1:  # the default view is the one cached
         body = cached_html(DASHBOARD_LIST, orders_stamp(), lambda: _render_orders(filters, 1))
     else:
         body = Markup(_render_orders(filters, page))
-    return render_template("dashboard/orders.html", form=form, body=body)
+    return render_template("dashboard/orders.html", form=form, body=body, health=webhook_health(utcnow()))
 
 
 def _render_orders(filters, page: int) -> str:
