@@ -64,6 +64,7 @@ def import_models() -> None:
     # Every model must be known to the metadata before migrations compare it with the database.
     import shop.accounts.models  # noqa: F401
     import shop.catalog.models  # noqa: F401
+    import shop.operations.models  # noqa: F401
     import shop.orders.models  # noqa: F401
     import shop.payments.models  # noqa: F401
 
@@ -104,6 +105,7 @@ def register_push(app: Flask) -> None:
 
 def register_tasks() -> None:
     # Importing the modules registers their shared tasks with the Celery app.
+    import shop.operations.tasks  # noqa: F401
     import shop.payments.tasks  # noqa: F401
     from shop.operations.task_metrics import connect
 

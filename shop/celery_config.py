@@ -112,5 +112,16 @@ def beat_schedule(jobs: Mapping) -> dict:
             "schedule": float(jobs["SWEEP_INTERVAL_SECONDS"]),
             "options": {"queue": PERIODIC_QUEUE, "expires": float(jobs["SWEEP_INTERVAL_SECONDS"])},
         },
+        **{name: {"task": task, "schedule": float(jobs["ALERT_CHECK_SECONDS"]),
+                  "options": {"queue": PERIODIC_QUEUE, "expires": float(jobs["ALERT_CHECK_SECONDS"])}}
+           for name, task in OPERATIONS_JOBS.items()},
     }
+
+# Each runs every ALERT_CHECK_SECONDS and decides from the database whether anything is due, so a
+# restart of beat neither repeats nor skips a message (shop.operations).
+OPERATIONS_JOBS = {
+    "check-alerts": "operations.check_alerts",
+    "merchant-paid-orders": "operations.send_paid_order_messages",
+    "daily-summary": "operations.send_daily_summary",
+}
 
