@@ -6,7 +6,9 @@ from dotenv import load_dotenv
 from flask import Flask
 
 from shop import config as settings
+from shop import logs
 from shop.accounts.login import configure_login
+from shop.error_reporting import init_error_reporting
 from shop.extensions import cache, celery_init_app, csrf, db, login_manager, mail, migrate
 
 
@@ -16,6 +18,7 @@ def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(settings.INSTANCE_DIR))
     configure(app, config)
     configure_logging(app)
+    init_error_reporting(app.config)
     register_extensions(app)
     register_converters(app)
     register_blueprints(app)
@@ -39,12 +42,17 @@ def configure(app: Flask, overrides: dict | None) -> None:
 def configure_logging(app: Flask) -> None:
     # stderr, like gunicorn's and Celery's own lines: stdout stays clean for CLI commands that
     # print JSON (`flask shop place-order`), and Procfile platforms collect both streams anyway.
+    # LOG_FORMAT=json: one JSON object per line; secrets blanked either way (shop.logs).
     root = logging.getLogger()
-    if not any(getattr(h, "_shop", False) for h in root.handlers):
+    handler = next((h for h in root.handlers if getattr(h, "_shop", False)), None)
+    if handler is None:
         handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+        handler.setFormatter(logging.Formatter(logs.TEXT_FORMAT))
         handler._shop = True
         root.addHandler(handler)
+    secrets = logs.secrets_of(app.config)
+    logs.prepare_handler(handler, app.config["LOG_FORMAT"], secrets)
+    logs.follow_celery(app.config["LOG_FORMAT"], secrets)
     root.setLevel(logging.INFO)
 
 

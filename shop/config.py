@@ -207,6 +207,7 @@ TEST_SETTINGS = {
     "MIDTRANS_BACKOFF_SECONDS": 0.0,
     "MIDTRANS_READ_TIMEOUT": 2.0,
     "BASE_URL": "http://shop.test",
+    "METRICS_TOKEN": "test-metrics-token",
     # Each test runs in one rolled-back connection, which threads cannot share; the tests of
     # concurrent reconciliation commit for real and pass --concurrency.
     "RECONCILE_CONCURRENCY": 1,

@@ -28,6 +28,7 @@ def test_metrics_refuses_without_credentials_or_with_wrong_ones(client, token):
 
 
 def test_metrics_takes_basic_auth_from_the_environment(app, client, monkeypatch):
+    monkeypatch.setitem(app.config, "METRICS_TOKEN", "")
     monkeypatch.setitem(app.config, "METRICS_BASIC_AUTH", "prom:pa55")
     good = "Basic " + base64.b64encode(b"prom:pa55").decode()
     bad = "Basic " + base64.b64encode(b"prom:wrong").decode()
@@ -36,8 +37,11 @@ def test_metrics_takes_basic_auth_from_the_environment(app, client, monkeypatch)
 
 
 def test_metrics_is_not_found_in_production_without_credentials(app, client, monkeypatch):
+    monkeypatch.setitem(app.config, "METRICS_TOKEN", "")
     monkeypatch.setitem(app.config, "SHOP_PRODUCTION", True)
     assert client.get("/metrics").status_code == 404
+    monkeypatch.setitem(app.config, "SHOP_PRODUCTION", False)
+    assert client.get("/metrics").status_code == 200  # development: open
 
 
 def test_the_webhook_counts_each_answer_by_outcome_and_status(client, payment):
