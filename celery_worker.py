@@ -1,7 +1,7 @@
 """The Celery entry point: `celery -A celery_worker worker` (or beat)."""
 import sys
 
-from shop.metrics_dir import celery_role, prepare
+from metrics_dir import celery_role, prepare
 
 # Before the app imports prometheus_client: a worker node's own, emptied, metrics directory.
 if (role := celery_role(sys.argv)) is not None:

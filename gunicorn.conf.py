@@ -50,8 +50,8 @@ def post_worker_init(worker):
 
 
 def on_starting(server):
-    """Before any worker: this web process's own, emptied, metrics directory (shop.metrics_dir)."""
-    from shop.metrics_dir import prepare
+    """Before any worker: this web process's own, emptied, metrics directory (metrics_dir.py)."""
+    from metrics_dir import prepare
 
     prepare("web")
 

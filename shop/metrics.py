@@ -1,6 +1,6 @@
 """The shop's Prometheus metrics: declared once here, counted at the boundaries that see the events.
 
-With PROMETHEUS_MULTIPROC_DIR set (the Procfile processes set it: shop.metrics_dir), every
+With PROMETHEUS_MULTIPROC_DIR set (the Procfile processes set it: metrics_dir.py), every
 gunicorn worker and Celery pool process writes its values to files there, and `/metrics`
 (shop.operations.views) adds them up. Unset, the values live in the process (development, tests).
 What describes the database (notifications waiting, open payments) is not kept here: it is read

@@ -1,7 +1,7 @@
 """What `/metrics` serves: every Procfile process's counters, plus gauges read from the database now.
 
 The counters and histograms of every process on this host are in the per-process directories
-under METRICS_DIR (shop.metrics_dir): this adds up all of them, so the web process's answer
+under METRICS_DIR (metrics_dir.py): this adds up all of them, so the web process's answer
 includes the Celery workers' processing. The gauges that describe the database (notifications
 waiting, open payments, the last notification received) come from one read at scrape time
 (shop.operations.snapshot), never from memory.

@@ -6,7 +6,9 @@ prometheus_client picks its multiprocess mode from the environment when imported
 metric takes the mode chosen when it is made. Each process's
 directory is emptied at its start (its counters start from zero, as Prometheus expects of a
 restart) without touching the others'; `/metrics` on the web process reads them all.
-Imports nothing of the shop.
+A module of its own beside gunicorn.conf.py, outside the shop package: gunicorn's master imports it
+without importing the app (gevent patches each worker after the fork; what the master imports
+before, such as ssl, would be imported unpatched).
 """
 import os
 import shutil
