@@ -61,3 +61,32 @@ def test_the_webhook_counts_each_answer_by_outcome_and_status(client, payment):
                                           ("made-up", "other"), (None, ""), ("", "")])
 def test_a_midtrans_status_label_is_one_of_a_few(given, label):
     assert metrics.midtrans_status(given) == label
+
+
+def test_open_streams_and_pushes_are_counted():
+    from shop.orders.push import StatusHub
+
+    hub, open_before = StatusHub(), metrics.PUSH_STREAMS._value.get()
+    pushes = _registry_value("shop_pushes_sent_total", {})
+    first, second = hub.open(7), hub.open(7)
+    assert metrics.PUSH_STREAMS._value.get() - open_before == 2
+    hub.deliver(7, "SUCCESS")
+    assert _registry_value("shop_pushes_sent_total", {}) - pushes == 2  # one per open page
+    hub.close(7, first)
+    hub.close(7, first)  # closed twice (a disconnect and a timeout): counted once
+    hub.close(7, second)
+    assert metrics.PUSH_STREAMS._value.get() == open_before
+
+
+def test_payment_emails_are_counted_from_the_tasks_signals(app):
+    from celery.signals import task_failure, task_retry, task_success
+
+    task = app.extensions["celery"].tasks["payments.send_payment_email"]
+    sent, failed = ({"kind": "payment", "result": r} for r in ("sent", "failed"))
+    before = [_registry_value("shop_emails_total", labels) for labels in (sent, failed)]
+    task_success.send(sender=task, result=True)
+    task_success.send(sender=task, result=False)  # already e-mailed: nothing sent
+    task_retry.send(sender=task, request=type("Request", (), {"task": task.name})(), reason=OSError("refused"))
+    task_failure.send(sender=task, task_id="x", exception=OSError("refused"))
+    after = [_registry_value("shop_emails_total", labels) for labels in (sent, failed)]
+    assert [a - b for a, b in zip(after, before)] == [1, 2]
