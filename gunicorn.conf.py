@@ -54,3 +54,17 @@ def post_worker_init(worker):
 
     gc.collect()
     gc.freeze()
+
+
+def on_starting(server):
+    """Before any worker: this web process's own, emptied, metrics directory (metrics_dir.py)."""
+    from metrics_dir import prepare
+
+    prepare("web")
+
+
+def child_exit(server, worker):
+    """A worker's live gauges (its open status streams) leave /metrics with it; its counters stay."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

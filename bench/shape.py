@@ -1,6 +1,7 @@
 """The environment of the production shape on loopback: what the shop processes are started with."""
 import os
 import secrets
+import tempfile
 
 # Production refuses keys written in the project: these are made per run (children inherit them).
 SERVER_KEY = os.environ.setdefault("BENCH_SERVER_KEY", "SB-Mid-server-" + secrets.token_urlsafe(18))
@@ -21,6 +22,6 @@ def shop_env(database_url: str, midtrans_url: str, **extra: str) -> dict:
                CELERY_BROKER_URL=BROKER_URL, MIDTRANS_SERVER_KEY=SERVER_KEY, MIDTRANS_CLIENT_KEY=CLIENT_KEY,
                MIDTRANS_EMULATOR="0", MIDTRANS_API_BASE_URL=midtrans_url,
                MIDTRANS_SNAP_BASE_URL=midtrans_url + "/snap/v1", BASE_URL="http://127.0.0.1:8000",
-               MAIL_SERVER="", PYTHONUNBUFFERED="1")
+               MAIL_SERVER="", PYTHONUNBUFFERED="1", METRICS_DIR=tempfile.mkdtemp(prefix="shop-bench-metrics-"))
     env.update(extra)
     return env

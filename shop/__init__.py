@@ -6,7 +6,9 @@ from dotenv import load_dotenv
 from flask import Flask, redirect, url_for
 
 from shop import config as settings
+from shop import logs
 from shop.accounts.login import configure_login
+from shop.error_reporting import init_error_reporting
 from shop.extensions import cache, celery_init_app, csrf, db, login_manager, mail, migrate
 
 
@@ -16,6 +18,7 @@ def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(settings.INSTANCE_DIR))
     configure(app, config)
     configure_logging(app)
+    init_error_reporting(app.config)
     register_extensions(app)
     register_converters(app)
     register_blueprints(app)
@@ -57,12 +60,17 @@ def configure(app: Flask, overrides: dict | None) -> None:
 def configure_logging(app: Flask) -> None:
     # stderr, like gunicorn's and Celery's own lines: stdout stays clean for CLI commands that
     # print JSON (`flask shop place-order`), and Procfile platforms collect both streams anyway.
+    # LOG_FORMAT=json: one JSON object per line; secrets blanked either way (shop.logs).
     root = logging.getLogger()
-    if not any(getattr(h, "_shop", False) for h in root.handlers):
+    handler = next((h for h in root.handlers if getattr(h, "_shop", False)), None)
+    if handler is None:
         handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+        handler.setFormatter(logging.Formatter(logs.TEXT_FORMAT))
         handler._shop = True
         root.addHandler(handler)
+    secrets = logs.secrets_of(app.config)
+    logs.prepare_handler(handler, app.config["LOG_FORMAT"], secrets)
+    logs.follow_celery(app.config["LOG_FORMAT"], secrets)
     root.setLevel(logging.INFO)
 
 
@@ -82,6 +90,7 @@ def import_models() -> None:
     # Every model must be known to the metadata before migrations compare it with the database.
     import shop.accounts.models  # noqa: F401
     import shop.catalog.models  # noqa: F401
+    import shop.operations.models  # noqa: F401
     import shop.orders.models  # noqa: F401
     import shop.outbox.models  # noqa: F401
     import shop.payments.models  # noqa: F401
@@ -101,11 +110,12 @@ def register_blueprints(app: Flask) -> None:
     from shop.checkout.views import bp as checkout_bp
     from shop.dashboard.views import bp as dashboard_bp
     from shop.health import bp as health_bp
+    from shop.operations.views import bp as operations_bp
     from shop.orders.views import bp as orders_bp
     from shop.payments.views import bp as payments_bp
 
     for bp in (catalog_bp, accounts_bp, cart_bp, checkout_bp, orders_bp, payments_bp, dashboard_bp,
-               health_bp):
+               health_bp, operations_bp):
         app.register_blueprint(bp)
     if app.config["DEV_MAIL_DIR"] and not app.config["SHOP_PRODUCTION"]:
         from shop.outbox.devbox import keep_dispatched_mail
@@ -133,9 +143,13 @@ def register_tasks() -> None:
     # e-mail with the outbox (each feature's `emails` module).
     import shop.accounts.emails  # noqa: F401
     import shop.accounts.tasks  # noqa: F401
+    import shop.operations.tasks  # noqa: F401
     import shop.outbox.tasks  # noqa: F401
     import shop.payments.emails  # noqa: F401
     import shop.payments.tasks  # noqa: F401
+    from shop.operations.task_metrics import connect
+
+    connect()
 
 
 def register_in_process_jobs(app: Flask) -> None:

@@ -20,9 +20,21 @@ RECONCILIATION_DEFAULTS = {
     "NOTIFICATION_MAX_ATTEMPTS": (10, 1),
 }
 
+# The operations jobs (alerts, the merchant's messages): name -> (default, smallest allowed value).
+OPERATIONS_DEFAULTS = {
+    "ALERT_CHECK_SECONDS": (60, 5),
+    "ALERT_SILENCE_MINUTES": (60, 1),
+    "ALERT_RECONCILE_SETTLED_MAX": (5, 0),
+    "ALERT_WAITING_MINUTES": (15, 1),
+    "MERCHANT_DIGEST_MINUTES": (60, 1),
+    "DAILY_SUMMARY_HOUR": (7, 0),
+}
+
+
 def celery_settings(broker: str, redis_url: str, jobs: Mapping | None = None) -> dict:
     """Celery settings chosen so no task is lost; without a broker, tasks run inline."""
-    jobs = {**{name: default for name, (default, _) in RECONCILIATION_DEFAULTS.items()},
+    defaults = {**RECONCILIATION_DEFAULTS, **OPERATIONS_DEFAULTS}
+    jobs = {**{name: default for name, (default, _) in defaults.items()},
             "RECONCILE_RATE_LIMIT": "10/s", **(jobs or {})}
     return {
         # In-process tasks still take a producer from the broker's pool: an in-memory one, named so
@@ -100,4 +112,16 @@ def beat_schedule(jobs: Mapping) -> dict:
             "schedule": float(jobs["SWEEP_INTERVAL_SECONDS"]),
             "options": {"queue": PERIODIC_QUEUE, "expires": float(jobs["SWEEP_INTERVAL_SECONDS"])},
         },
+        **{name: {"task": task, "schedule": float(jobs["ALERT_CHECK_SECONDS"]),
+                  "options": {"queue": PERIODIC_QUEUE, "expires": float(jobs["ALERT_CHECK_SECONDS"])}}
+           for name, task in OPERATIONS_JOBS.items()},
     }
+
+# Each runs every ALERT_CHECK_SECONDS and decides from the database whether anything is due, so a
+# restart of beat neither repeats nor skips a message (shop.operations).
+OPERATIONS_JOBS = {
+    "check-alerts": "operations.check_alerts",
+    "merchant-paid-orders": "operations.send_paid_order_messages",
+    "daily-summary": "operations.send_daily_summary",
+}
+

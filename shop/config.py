@@ -13,7 +13,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from shop.celery_config import RECONCILIATION_DEFAULTS, celery_settings
+from shop.celery_config import OPERATIONS_DEFAULTS, RECONCILIATION_DEFAULTS, celery_settings
 from shop.numbers import ascii_digits
 from shop.production import DEVELOPMENT_SECRET_KEY, UnsafeProduction, check_production
 
@@ -91,6 +91,7 @@ def settings_from_env(env: Mapping[str, str] = os.environ) -> dict:
         # Development without a broker: reconciliation and the sweeper every N seconds in-process (0: off).
         "IN_PROCESS_JOBS_SECONDS": float(get("IN_PROCESS_JOBS_SECONDS", "0")),
         **reconciliation_settings(env),
+        **operations_settings(env),
         **{name: _whole_number(env, name, *limits) for name, limits in ADDRESS_THROTTLE_DEFAULTS.items()},
     }
 
@@ -116,6 +117,30 @@ def midtrans_settings(env: Mapping[str, str]) -> dict:
         "MIDTRANS_MAX_RETRIES": int(get("MIDTRANS_MAX_RETRIES", "3")),
         "MIDTRANS_BACKOFF_SECONDS": float(get("MIDTRANS_BACKOFF_SECONDS", "0.5")),
     }
+
+
+PAID_ORDER_MODES = ("order", "digest", "off")
+LOG_FORMATS = ("text", "json")
+
+
+def operations_settings(env: Mapping[str, str]) -> dict:
+    """Metrics credentials, the merchant's alerts and messages, Sentry and the log format."""
+    get = partial(_text, env)
+    settings = {name: _whole_number(env, name, *limits) for name, limits in OPERATIONS_DEFAULTS.items()}
+    if settings["DAILY_SUMMARY_HOUR"] > 23:
+        raise ConfigError("DAILY_SUMMARY_HOUR must be an hour of the day, 0 to 23")
+    settings.update(METRICS_TOKEN=get("METRICS_TOKEN"), METRICS_BASIC_AUTH=get("METRICS_BASIC_AUTH"),
+                    MERCHANT_ALERT_EMAIL=get("MERCHANT_ALERT_EMAIL"), SENTRY_DSN=get("SENTRY_DSN"),
+                    MERCHANT_PAID_ORDER_MODE=_choice(env, "MERCHANT_PAID_ORDER_MODE", PAID_ORDER_MODES),
+                    LOG_FORMAT=_choice(env, "LOG_FORMAT", LOG_FORMATS))
+    return settings
+
+
+def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:
+    value = _text(env, name, choices[0]).lower()
+    if value not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}, not {value!r}")
+    return value
 
 
 # Log-in and registration attempts per client address: name -> (default, smallest allowed value).
@@ -191,6 +216,7 @@ TEST_SETTINGS = {
     "BASE_URL": "http://shop.test",
     "DEV_MAIL_DIR": "",  # the tests of the inbox page give it a folder of their own
     "IN_PROCESS_JOBS_SECONDS": 0,
+    "METRICS_TOKEN": "test-metrics-token",
     # Each test runs in one rolled-back connection, which threads cannot share; the tests of
     # concurrent reconciliation commit for real and pass --concurrency.
     "RECONCILE_CONCURRENCY": 1,

@@ -27,8 +27,19 @@ def iso_utc(moment: datetime | None) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def duration(seconds: float | None) -> str:
+    """3725 -> '1 jam 2 menit'; under a minute '< 1 menit'; None '-'."""
+    if seconds is None:
+        return "-"
+    minutes = int(seconds // 60)
+    days, hours, minutes = minutes // 1440, minutes % 1440 // 60, minutes % 60
+    parts = [f"{value} {unit}" for value, unit in ((days, "hari"), (hours, "jam"), (minutes, "menit")) if value]
+    return " ".join(parts[:2]) or "< 1 menit"
+
+
 def register(app: Flask) -> None:
     app.add_template_filter(rupiah, "rupiah")
+    app.add_template_filter(duration, "duration")
     app.add_template_filter(jakarta.for_people, "wib")
     app.add_template_filter(digit_groups, "digit_groups")
     app.add_template_filter(iso_utc, "iso_utc")

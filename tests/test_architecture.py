@@ -9,7 +9,7 @@ import pytest
 
 SHOP = Path(__file__).resolve().parent.parent / "shop"
 # Features from the bottom up: a feature's core may use those below it, never those above.
-FEATURES = ("accounts", "catalog", "cart", "orders", "payments", "checkout", "dashboard", "emulator")
+FEATURES = ("accounts", "catalog", "cart", "orders", "payments", "checkout", "operations", "dashboard", "emulator")
 # A request, task or command comes in here; these may call any feature's services.
 BOUNDARIES = ("views", "cli", "tasks", "forms", "__main__")
 

@@ -122,6 +122,7 @@ def test_every_procfile_process_starts_from_requirements_txt_alone(production_bi
            "MIDTRANS_SNAP_BASE_URL": "http://127.0.0.1:9", "SHOP_PRODUCTION": "1",
            "HOST": "127.0.0.1", "PORT": str(web_port), "WORKER_CONCURRENCY": "1",
            "BEAT_SCHEDULE_FILE": str(tmp_path / "beat-schedule"), "FLOWER_PORT": str(flower_port),
+           "METRICS_DIR": str(tmp_path / "metrics"),
            "FLOWER_BASIC_AUTH": "ops:install-test", "PYTHONDONTWRITEBYTECODE": "1", "HOME": str(tmp_path),
            "SWEEP_INTERVAL_SECONDS": "1"}
     platform = Platform(production_bin, env, tmp_path)

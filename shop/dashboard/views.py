@@ -11,6 +11,7 @@ from shop.extensions import db, login_manager
 from shop.models import utcnow
 from shop import jakarta
 from shop.dashboard import export, services, wording
+from shop.operations.health import webhook_health
 from shop.orders.services import get_order_for_admin, orders_stamp
 from shop.payments import reconciling
 from shop.payments.announcing import announce_order_change
@@ -60,7 +61,7 @@ def orders():
 
 def _orders_page(form, body) -> str:
     """The list page around `body`; its CSV link carries the same filters."""
-    return render_template("dashboard/orders.html", form=form, body=body,
+    return render_template("dashboard/orders.html", form=form, body=body, health=webhook_health(utcnow()),
                            csv_args={k: v for k, v in request.args.items() if k != "page"})
 
 

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 import redis
 from flask import Flask, current_app
 
+from shop import metrics
 from shop.orders.models import OrderStatus
 from shop.orders.quota import StreamQuota
 from shop.signals import order_status_changed
@@ -44,11 +45,14 @@ class StatusHub:
         stream: queue.Queue = queue.Queue()
         with self._lock:
             self._streams.setdefault(order_id, set()).add(stream)
+        metrics.PUSH_STREAMS.inc()
         return stream
 
     def close(self, order_id: int, stream: queue.Queue) -> None:
         with self._lock:
             streams = self._streams.get(order_id, set())
+            if stream in streams:
+                metrics.PUSH_STREAMS.dec()
             streams.discard(stream)
             if not streams:
                 self._streams.pop(order_id, None)
@@ -56,6 +60,7 @@ class StatusHub:
     def deliver(self, order_id: int, status: str) -> None:
         for stream in self._listeners(order_id):
             stream.put(status)
+            metrics.PUSHES.inc()
 
     def resync_all(self) -> None:
         with self._lock:

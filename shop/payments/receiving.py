@@ -113,6 +113,7 @@ class StoredNotification:
     """A notification row the webhook just stored (not loaded: the task loads it)."""
 
     id: int
+    transaction_status: str | None = None
 
 
 def record_notification(body: bytes, queue: bool = False) -> StoredNotification:
@@ -133,7 +134,7 @@ def record_notification(body: bytes, queue: bool = False) -> StoredNotification:
     notification_id = intake_for(current_app).submit(row, queue)
     if notification_id is None:
         raise UnknownPayment("no payment has this order_id")
-    return StoredNotification(notification_id)
+    return StoredNotification(notification_id, row["transaction_status"])
 
 
 def summary_columns(fields: dict) -> dict:

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from shop.extensions import db
 
 # Advisory lock keys, one per job: any two constant 64-bit numbers no other code uses.
-RUN_LOCKS = {"reconcile": 0x5348_4F50_0001, "sweep": 0x5348_4F50_0002}
+RUN_LOCKS = {"reconcile": 0x5348_4F50_0001, "sweep": 0x5348_4F50_0002, "operations": 0x5348_4F50_0003}
 
 
 class NoRunLock(RuntimeError):

@@ -8,7 +8,7 @@ function here flushes, but `claim_attempt`'s count, which commits itself; the ta
 """
 import logging
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import cache
 
 from flask import current_app
@@ -79,6 +79,7 @@ class Attempt:
     body: str
     midtrans_order_id: str
     transaction_status: str | None
+    received_at: datetime | None = None
 
 
 def claim_attempt(notification_id: int) -> Attempt | None:
@@ -114,7 +115,7 @@ def _attempt_count() -> Update:
                    table.c.attempts < bindparam("max_attempts"))
             .values(attempts=table.c.attempts + 1, last_attempt_at=bindparam("now", type_=table.c.last_attempt_at.type))
             .returning(table.c.id, table.c.payment_id, table.c.body, table.c.midtrans_order_id,
-                       table.c.transaction_status))
+                       table.c.transaction_status, table.c.received_at))
 
 
 def give_up(notification: Notification) -> None:

@@ -13,12 +13,13 @@ from celery import shared_task
 from flask import current_app
 from sqlalchemy.exc import DBAPIError
 
-from shop import broker
+from shop import broker, metrics
 from shop.celery_config import RECONCILE_QUEUE
 from shop.extensions import db
 from shop.outbox import services as outbox
 from shop.payments import applying, gateway, queueing, reconciling, sweeping
 from shop.payments.announcing import OrderChange, announce_order_change
+from shop.payments.states import PAID
 
 log = logging.getLogger(__name__)
 
@@ -43,15 +44,18 @@ def process_notification(self, notification_id: int) -> str | None:
         final = self.request.retries >= self.max_retries
         _record_failure(notification_id, exc, final=final)
         if final:
+            metrics.count_processed("failed")
             return None
         raise self.retry(exc=exc, countdown=retry_delay(self.request.retries))
     except Exception as exc:  # noqa: BLE001 -- a bug: keep the evidence, leave it to an admin
         db.session.rollback()
         log.exception("notification=%s failed with an unexpected error", notification_id)
         _record_failure(notification_id, exc, final=True)
+        metrics.count_processed("failed")
         return None
     announce_order_change(change)
     _log_outcome(notification_id, attempt, change, started)
+    metrics.count_processed(change and change.outcome, attempt and attempt.received_at)
     return change.outcome.value if change and change.outcome else None
 
 
@@ -124,6 +128,7 @@ def reconcile_payment(payment_id: int) -> str | None:
                     type(exc).__name__, str(exc)[:200])
         return None
     announce_order_change(check.change)
+    metrics.count_reconciled(check.result, settled=check.before.is_open and check.after in PAID)
     log.info("reconciled %s", check.describe())
     return check.result
 
@@ -138,6 +143,7 @@ def sweep_notifications() -> int | None:
     if sweep is None:
         return None
     queueing.enqueue_notifications(sweep.queued)
+    metrics.SWEEPER_REQUEUED.inc(len(sweep.queued))
     outbox.queue(sweep.emails)
     if sweep.queued or sweep.failed or sweep.emails:
         log.info("sweep queued=%s failed=%s emails=%s", sweep.queued[:20], sweep.failed[:20], sweep.emails[:20])

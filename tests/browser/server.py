@@ -4,6 +4,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -29,6 +30,7 @@ def database_uri(app) -> str:
 def shop_env(database_url: str, port: int, push: bool = True, workers: int = 1) -> dict:
     """The environment of the shop's processes: real PostgreSQL and Redis, no Midtrans at all."""
     return dict(os.environ, HOST="127.0.0.1", PORT=str(port), WEB_CONCURRENCY=str(workers),
+                METRICS_DIR=tempfile.mkdtemp(prefix="shop-metrics-"),
                 DATABASE_URL=database_url, REDIS_URL=REDIS_URL, CELERY_BROKER_URL="", SECRET_KEY=SECRET_KEY,
                 MIDTRANS_SERVER_KEY="SB-Mid-server-test", MIDTRANS_CLIENT_KEY="SB-Mid-client-test",
                 MIDTRANS_EMULATOR="false", MIDTRANS_VERIFY_STATUS="false",

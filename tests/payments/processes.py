@@ -6,6 +6,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 from email import message_from_bytes
 from pathlib import Path
@@ -46,7 +47,9 @@ def process_env(smtp_port: int, midtrans_url: str, web_port: int) -> dict:
             "MIDTRANS_CLIENT_KEY": "SB-Mid-client-test", "MIDTRANS_EMULATOR": "0", "SHOP_PRODUCTION": "0",
             "MIDTRANS_API_BASE_URL": midtrans_url, "MIDTRANS_VERIFY_STATUS": "1", "SECRET_KEY": "e2e",
             "HOST": "127.0.0.1", "PORT": str(web_port), "WEB_CONCURRENCY": "1", "GUNICORN_THREADS": "2",
-            "BASE_URL": f"http://127.0.0.1:{web_port}"}
+            "BASE_URL": f"http://127.0.0.1:{web_port}",
+            # Each test's processes count into metrics directories of their own (metrics_dir.py).
+            "METRICS_DIR": tempfile.mkdtemp(prefix="shop-metrics-")}
 
 
 def answers(url: str) -> bool:

@@ -10,11 +10,13 @@ OWNER = "owner only"  # anonymous -> the login page; anyone but the order's owne
 ADMIN = "admin only"  # anonymous and shoppers refused (login page, 403 or 404)
 WEBHOOK = "notification webhook"  # no login, no CSRF token: the Midtrans signature decides
 EMULATOR = "dev-only emulator"  # mounted only when MIDTRANS_EMULATOR is on; never in production
+METRICS = "metrics credentials"  # METRICS_TOKEN or METRICS_BASIC_AUTH, whoever is logged in; 404 in production unset
 
 ENDPOINTS = {
     "static": PUBLIC,
     "favicon": PUBLIC,
     "health.healthz": PUBLIC,
+    "operations.metrics": METRICS,
     "catalog.index": PUBLIC,
     "catalog.detail": PUBLIC,
     "accounts.register": PUBLIC,
@@ -57,6 +59,7 @@ PATH_RULES = (
     ("/orders/<", OWNER),
     ("/_emulator/", EMULATOR),
     ("/api/midtrans/notification", WEBHOOK),
+    ("/metrics", METRICS),
 )
 
 # State-changing routes that take no CSRF token: Midtrans cannot send one, and the emulator's

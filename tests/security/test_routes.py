@@ -5,7 +5,7 @@ missing there fails. Every answer must carry the security headers and none may b
 """
 import warnings
 
-from tests.security.routes import ADMIN, EMULATOR, ENDPOINTS, LOGIN, OWNER, PUBLIC, WEBHOOK, path_class
+from tests.security.routes import ADMIN, EMULATOR, ENDPOINTS, LOGIN, METRICS, OWNER, PUBLIC, WEBHOOK, path_class
 from tests.security.walk import Visit, shop_rules, walk
 
 def sent_to_login(v: Visit) -> bool:
@@ -28,6 +28,7 @@ EXPECTED = {
     ADMIN: lambda v: {"anonymous": refused_anonymous(v), "admin": served(v)}.get(v.role, v.status in (403, 404)),
     # An empty form body: refused before anything (not JSON: 415), whoever sends it.
     WEBHOOK: lambda v: v.status in (400, 415),
+    METRICS: lambda v: v.status == 401,  # the tests' settings have a token; no role's session is one
 }
 
 

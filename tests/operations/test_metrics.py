@@ -1,0 +1,92 @@
+"""/metrics in the test process: credentials, production, and what the webhook counts."""
+import base64
+
+import pytest
+
+from prometheus_client import REGISTRY
+
+from shop import metrics
+from tests.payments.helpers import for_payment, post
+
+
+def _registry_value(name: str, labels: dict) -> float:
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+@pytest.fixture
+def token(app, monkeypatch):
+    monkeypatch.setitem(app.config, "METRICS_TOKEN", "s3cret-token")
+    return "s3cret-token"
+
+
+def test_metrics_refuses_without_credentials_or_with_wrong_ones(client, token):
+    assert client.get("/metrics").status_code == 401
+    assert client.get("/metrics", headers={"Authorization": "Bearer nope"}).status_code == 401
+    answer = client.get("/metrics", headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 200
+    assert b"shop_payments_open " in answer.data and b"shop_webhook_duration_seconds_count" in answer.data
+
+
+def test_metrics_takes_basic_auth_from_the_environment(app, client, monkeypatch):
+    monkeypatch.setitem(app.config, "METRICS_TOKEN", "")
+    monkeypatch.setitem(app.config, "METRICS_BASIC_AUTH", "prom:pa55")
+    good = "Basic " + base64.b64encode(b"prom:pa55").decode()
+    bad = "Basic " + base64.b64encode(b"prom:wrong").decode()
+    assert client.get("/metrics", headers={"Authorization": good}).status_code == 200
+    assert client.get("/metrics", headers={"Authorization": bad}).status_code == 401
+
+
+def test_metrics_is_not_found_in_production_without_credentials(app, client, monkeypatch):
+    monkeypatch.setitem(app.config, "METRICS_TOKEN", "")
+    monkeypatch.setitem(app.config, "SHOP_PRODUCTION", True)
+    assert client.get("/metrics").status_code == 404
+    monkeypatch.setitem(app.config, "SHOP_PRODUCTION", False)
+    assert client.get("/metrics").status_code == 200  # development: open
+
+
+def test_the_webhook_counts_each_answer_by_outcome_and_status(client, payment):
+    stored = {"outcome": "stored", "reason": "", "transaction_status": "settlement"}
+    refused = {"outcome": "refused", "reason": "bad_signature", "transaction_status": ""}
+    before = [_registry_value("shop_webhook_notifications_total", labels) for labels in (stored, refused)]
+    timed = _registry_value("shop_webhook_duration_seconds_count", {})
+    body = for_payment(payment)
+    assert post(client, body).status_code == 200
+    assert post(client, {**body, "signature_key": "0" * 128}).status_code == 400
+    after = [_registry_value("shop_webhook_notifications_total", labels) for labels in (stored, refused)]
+    assert [a - b for a, b in zip(after, before)] == [1, 1]
+    assert _registry_value("shop_webhook_duration_seconds_count", {}) - timed == 2
+
+
+@pytest.mark.parametrize("given, label", [("settlement", "settlement"), ("SETTLEMENT", "settlement"),
+                                          ("made-up", "other"), (None, ""), ("", "")])
+def test_a_midtrans_status_label_is_one_of_a_few(given, label):
+    assert metrics.midtrans_status(given) == label
+
+
+def test_open_streams_and_pushes_are_counted():
+    from shop.orders.push import StatusHub
+
+    hub, open_before = StatusHub(), metrics.PUSH_STREAMS._value.get()
+    pushes = _registry_value("shop_pushes_sent_total", {})
+    first, second = hub.open(7), hub.open(7)
+    assert metrics.PUSH_STREAMS._value.get() - open_before == 2
+    hub.deliver(7, "SUCCESS")
+    assert _registry_value("shop_pushes_sent_total", {}) - pushes == 2  # one per open page
+    hub.close(7, first)
+    hub.close(7, first)  # closed twice (a disconnect and a timeout): counted once
+    hub.close(7, second)
+    assert metrics.PUSH_STREAMS._value.get() == open_before
+
+
+def test_payment_emails_are_counted_from_the_tasks_signals(app):
+    from celery.signals import task_failure, task_retry, task_success
+
+    task = app.extensions["celery"].tasks["payments.send_payment_email"]
+    sent, failed = ({"kind": "payment", "result": r} for r in ("sent", "failed"))
+    before = [_registry_value("shop_emails_total", labels) for labels in (sent, failed)]
+    task_success.send(sender=task, result=True)
+    task_success.send(sender=task, result=False)  # already e-mailed: nothing sent
+    task_retry.send(sender=task, request=type("Request", (), {"task": task.name})(), reason=OSError("refused"))
+    task_failure.send(sender=task, task_id="x", exception=OSError("refused"))
+    after = [_registry_value("shop_emails_total", labels) for labels in (sent, failed)]
+    assert [a - b for a, b in zip(after, before)] == [1, 2]
