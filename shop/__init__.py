@@ -147,9 +147,6 @@ def register_tasks() -> None:
     import shop.outbox.tasks  # noqa: F401
     import shop.payments.emails  # noqa: F401
     import shop.payments.tasks  # noqa: F401
-    from shop.operations.task_metrics import connect
-
-    connect()
 
 
 def register_in_process_jobs(app: Flask) -> None:

@@ -56,7 +56,7 @@ def _processing(snapshot: Snapshot, minutes: int) -> str | None:
 
 def _emails(snapshot: Snapshot) -> str | None:
     if snapshot.unsent_emails:
-        return f"{snapshot.unsent_emails} e-mail pembayaran belum terkirim: periksa server e-mail."
+        return f"{snapshot.unsent_emails} e-mail ke pembeli belum terkirim: periksa server e-mail."
     return None
 
 

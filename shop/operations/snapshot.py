@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import case, func, select
 
-from shop.accounts.models import InboxMessage
+from shop.outbox.models import OutboxEmail
 from shop.extensions import db
 from shop.payments import states
 from shop.payments.models import (Notification, NotificationOutcome, NotificationSource, NotificationState,
@@ -39,7 +39,7 @@ class Snapshot:
     failed_last_day: int
     open_payments: int
     oldest_open_at: datetime | None
-    unsent_emails: int  # payment e-mails still not sent ALERT_WAITING_MINUTES after their message
+    unsent_emails: int  # e-mails (shop.outbox) still owed ALERT_WAITING_MINUTES after they became due
 
     def age(self, moment: datetime | None) -> float | None:
         return None if moment is None else max((self.now - moment).total_seconds(), 0.0)
@@ -105,6 +105,5 @@ def open_payments() -> tuple[int, datetime | None]:
 
 
 def unsent_emails(now: datetime, after: timedelta) -> int:
-    return db.session.scalar(select(func.count()).select_from(InboxMessage).where(
-        InboxMessage.emailed_at.is_(None), InboxMessage.created_at <= now - after,
-        InboxMessage.created_at > now - DAY))
+    return db.session.scalar(select(func.count()).select_from(OutboxEmail).where(
+        OutboxEmail.outcome.is_(None), OutboxEmail.created_at <= now - after, OutboxEmail.created_at > now - DAY))

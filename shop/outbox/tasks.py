@@ -5,7 +5,7 @@ from celery import shared_task
 from flask import current_app
 from sqlalchemy.exc import DBAPIError
 
-from shop import broker
+from shop import broker, metrics
 from shop.extensions import db, mail
 from shop.outbox import services
 
@@ -36,7 +36,9 @@ def send_email(email_id: int) -> str:
         mail.send(message)
     except Exception as error:
         services.release(claimed, error)
+        metrics.count_email(claimed.kind, sent=False)
         raise
+    metrics.count_email(claimed.kind, sent=True)
     _log_sent(claimed, message)
     _record(claimed, "sent")
     return "sent"

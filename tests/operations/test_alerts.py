@@ -78,9 +78,9 @@ def test_a_failing_condition_reminds_at_most_once_an_hour():
 def test_payment_emails_not_sent_alert_once_and_resolve_once(app):
     start = utcnow()
     order = OrderFactory()
-    message = _inbox_message(order, start)
+    owed = _owed_email(order, start)
     assert timeline(start, 10, 16, 40) == ["alert:emails"]
-    message.emailed_at = start + timedelta(minutes=41)
+    owed.outcome, owed.sent_at = "sent", start + timedelta(minutes=41)
     db.session.flush()
     assert timeline(start, 42, 50) == ["resolved:emails"]
 
@@ -101,10 +101,10 @@ def test_without_a_merchant_address_nothing_is_checked(app, monkeypatch):
     assert timeline(start, 30) == []
 
 
-def _inbox_message(order, created_at):
-    from shop.accounts.models import InboxMessage
+def _owed_email(order, created_at):
+    from shop.outbox.models import OutboxEmail
 
-    message = InboxMessage(user_id=order.user_id, order_id=order.id, text="Pembayaran diterima", created_at=created_at)
-    db.session.add(message)
+    owed = OutboxEmail(kind="order.paid", key=f"order:{order.id}", created_at=created_at)
+    db.session.add(owed)
     db.session.flush()
-    return message
+    return owed

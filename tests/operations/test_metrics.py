@@ -2,7 +2,7 @@
 import base64
 
 import pytest
-
+from flask_mail import Message
 from prometheus_client import REGISTRY
 
 from shop import metrics
@@ -78,15 +78,24 @@ def test_open_streams_and_pushes_are_counted():
     assert metrics.PUSH_STREAMS._value.get() == open_before
 
 
-def test_payment_emails_are_counted_from_the_tasks_signals(app):
-    from celery.signals import task_failure, task_retry, task_success
+def test_outbox_emails_are_counted_sent_and_failed_by_kind(app, monkeypatch):
+    from shop.extensions import mail
+    from shop.outbox import services as outbox
+    from shop.outbox.tasks import send_email
 
-    task = app.extensions["celery"].tasks["payments.send_payment_email"]
-    sent, failed = ({"kind": "payment", "result": r} for r in ("sent", "failed"))
+    monkeypatch.setitem(outbox.RENDERERS, "order.paid", lambda key: Message("Lunas", recipients=["a@example.com"]))
+    monkeypatch.setattr(outbox, "claim", lambda email_id: outbox.Claim(email_id, "order.paid", "k", 1))
+    monkeypatch.setattr(outbox, "record", lambda *args, **kwargs: True)
+    monkeypatch.setattr(outbox, "release", lambda *args: None)
+    sent, failed = ({"kind": "order.paid", "result": r} for r in ("sent", "failed"))
     before = [_registry_value("shop_emails_total", labels) for labels in (sent, failed)]
-    task_success.send(sender=task, result=True)
-    task_success.send(sender=task, result=False)  # already e-mailed: nothing sent
-    task_retry.send(sender=task, request=type("Request", (), {"task": task.name})(), reason=OSError("refused"))
-    task_failure.send(sender=task, task_id="x", exception=OSError("refused"))
+    send_email.run(1)
+    monkeypatch.setattr(mail, "send", _refuse)
+    with pytest.raises(ConnectionRefusedError):
+        send_email.run(2)
     after = [_registry_value("shop_emails_total", labels) for labels in (sent, failed)]
-    assert [a - b for a, b in zip(after, before)] == [1, 2]
+    assert [a - b for a, b in zip(after, before)] == [1, 1]
+
+
+def _refuse(message):
+    raise ConnectionRefusedError("the mail server refused")

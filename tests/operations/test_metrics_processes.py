@@ -67,7 +67,7 @@ def test_a_known_sequence_gives_exactly_the_expected_metrics(app, clean_db, brok
     Celery(broker=REDIS_URL, set_as_current=False).send_task(
         "payments.reconcile_payment", args=[paid_by_reconciler.id], queue="reconcile")
     wait_until(lambda: fresh(Payment, paid_by_reconciler.id).status is PaymentStatus.SUCCESS, "reconciled", TIMEOUT)
-    wait_until(lambda: value(scrape(base), "shop_emails_total", kind="payment", result="sent") == 2
+    wait_until(lambda: value(scrape(base), "shop_emails_total", kind="order.paid", result="sent") == 2
                and value(scrape(base), "shop_notifications_processed_total", outcome="duplicate") == 1,
                "the duplicate and both e-mails to be counted", TIMEOUT)
 
@@ -88,7 +88,7 @@ EXPECTED = {
     ("shop_reconcile_checks_total", "applied"): 1,
     "shop_reconcile_settled_payments_total": 1,
     "shop_reconcile_settled_last_hour": 1,
-    ("shop_emails_total", "payment", "sent"): 2,
+    ("shop_emails_total", "order.paid", "sent"): 2,
     "shop_notifications_waiting": 0,
     "shop_payments_open": 0,
 }
