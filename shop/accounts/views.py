@@ -98,7 +98,9 @@ def reset_password(token: str):
             return redirect(url_for("accounts.login"))
     except services.AccountError as error:
         db.session.rollback()
-        return render_template("accounts/reset_password.html", form=None, error=str(error)), 400
+        # A page that explains, when followed from the e-mail; a refused form when submitted.
+        status = 400 if request.method == "POST" else 200
+        return render_template("accounts/reset_password.html", form=None, error=str(error)), status
     return render_template("accounts/reset_password.html", form=form, error=None)
 
 

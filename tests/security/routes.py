@@ -22,6 +22,8 @@ ENDPOINTS = {
     "accounts.register": PUBLIC,
     "accounts.login": PUBLIC,
     "accounts.logout": LOGIN,
+    "accounts.forgot_password": PUBLIC,
+    "accounts.reset_password": PUBLIC,  # the signed token in the URL decides
     "cart.show": PUBLIC,
     "cart.add": PUBLIC,
     "cart.update": PUBLIC,
