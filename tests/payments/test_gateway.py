@@ -1,5 +1,8 @@
 """The gateway against a fake Midtrans over real HTTP: what it sends, retries, error categories."""
 import base64
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -101,3 +104,30 @@ def test_status_sends_no_notification_header_and_returns_the_body(midtrans):
     assert gateway.get_status("TK-9-1-abc") == sample("api_status_credit_card_settlement")
     (call,) = midtrans.calls("GET", "/v2/")
     assert "X-Override-Notification" not in call.headers
+
+
+def test_status_calls_in_flight_are_bounded_per_process(app, midtrans, monkeypatch):
+    """Six threads ask at once with a bound of two: the fake holds each call until a second one has
+    arrived (and a little longer, as Midtrans's latency would), so two are in flight together, and
+    never a third (without the bound, all six would be)."""
+    monkeypatch.setitem(app.config, "MIDTRANS_STATUS_CONCURRENCY", 2)
+    together, answer = threading.Barrier(2), midtrans.default
+
+    def default(method, path, body):
+        together.wait(10)
+        time.sleep(0.05)
+        return answer(method, path, body)
+
+    monkeypatch.setattr(midtrans, "default", default)
+    for n in range(6):
+        midtrans.answers_status({"order_id": f"TK-{n}", "transaction_id": f"tx-{n}", "transaction_status": "pending"})
+
+    def ask(n: int) -> dict:
+        with app.app_context():
+            return gateway.get_status(f"tx-{n}")
+
+    with ThreadPoolExecutor(6) as pool:
+        answers = list(pool.map(ask, range(6)))
+
+    assert [a["order_id"] for a in answers] == [f"TK-{n}" for n in range(6)]
+    assert midtrans.most_in_flight == 2
