@@ -129,3 +129,14 @@ def test_postgresql_connections_give_up_on_a_host_that_does_not_answer(monkeypat
 def test_a_connect_timeout_in_the_database_url_wins():
     app = create_app({"SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://u@127.0.0.1/none?connect_timeout=2"})
     assert "connect_args" not in app.config["SQLALCHEMY_ENGINE_OPTIONS"]
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "lots"])
+def test_the_bound_on_status_calls_in_flight_is_a_whole_number_of_at_least_one(value):
+    with pytest.raises(ConfigError, match="MIDTRANS_STATUS_CONCURRENCY"):
+        settings_from_env({"MIDTRANS_STATUS_CONCURRENCY": value})
+
+
+def test_status_calls_in_flight_default_to_the_worker_threads():
+    assert settings_from_env({})["MIDTRANS_STATUS_CONCURRENCY"] == 32
+    assert settings_from_env({"MIDTRANS_STATUS_CONCURRENCY": "4"})["MIDTRANS_STATUS_CONCURRENCY"] == 4
