@@ -24,7 +24,8 @@ DRAIN_TIMEOUT = 240
 
 
 class Bursts:
-    def __init__(self, worker_name: str):
+    def __init__(self, worker_name: str, prefix: str = "bench.burst"):
+        self.prefix = prefix
         self.celery = Celery("bench")
         self.celery.config_from_object(celery_settings(BROKER_URL, REDIS_URL))
         self.broker = redis.Redis.from_url(BROKER_URL)
@@ -34,7 +35,7 @@ class Bursts:
     def run(self, task: str, args: list[int]) -> dict:
         """Publish one message per item, let the worker drain them; rate and drain time."""
         self.count += 1
-        queue = f"bench.burst.{self.count}"
+        queue = f"{self.prefix}.{self.count}"
         with self.celery.producer_or_acquire() as producer:
             for arg in args:
                 self.celery.send_task(task, args=[arg], queue=queue, producer=producer)
@@ -59,11 +60,16 @@ class Bursts:
         raise RuntimeError(f"{queue} not drained within {DRAIN_TIMEOUT}s")
 
 
-def store_notifications(url: str, numbers: list[int], seed: int) -> list[int]:
-    """Stored, not yet processed notifications (what the webhook leaves), DUPLICATE_SHARE resent."""
+def store_notifications(url: str, numbers: list[int], seed: int, fake=None) -> list[int]:
+    """Stored, not yet processed notifications (what the webhook leaves), DUPLICATE_SHARE resent.
+
+    With `fake` (a MidtransFake), its GET status answers each one as Midtrans would.
+    """
     rng = random.Random(seed)
     reset_payments(url, numbers)
     bodies = [final_body(n, SERVER_KEY, rng) for n in numbers]
+    for body in bodies if fake is not None else ():
+        fake.answers_status(body)
     bodies += rng.sample(bodies, int(len(bodies) * DUPLICATE_SHARE))
     rows = [(ID_BASE + int(b["order_id"].split("-")[1]), b["order_id"], b["transaction_id"],
              b["transaction_status"], b.get("fraud_status"), b["status_code"], b["gross_amount"],

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import requests
 
+from bench.shape import WORKER_POOL
+
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
 START_TIMEOUT = 40  # seconds for a process to become ready
@@ -112,9 +114,10 @@ def gunicorn(name: str, wsgi: str, env: dict, log_dir: Path) -> tuple[Proc, str]
     return proc, url
 
 
-def celery_worker(name: str, env: dict, log_dir: Path, concurrency: int, queues: str = "celery") -> Proc:
+def celery_worker(name: str, env: dict, log_dir: Path, concurrency: int, queues: str = "celery",
+                  pool: str = WORKER_POOL) -> Proc:
     """The Procfile's worker command, with the bench's no-op task registered too (bench.worker)."""
-    argv = [PYTHON, "-m", "celery", "-A", "bench.worker", "worker", "--loglevel=INFO",
+    argv = [PYTHON, "-m", "celery", "-A", "bench.worker", "worker", "--loglevel=INFO", f"--pool={pool}",
             f"--concurrency={concurrency}", f"--hostname={name}@bench", f"--queues={queues}",
             "--without-mingle", "--without-gossip"]
     proc = Proc(name, argv, env, log_dir)
@@ -135,3 +138,13 @@ def _wait(proc: Proc, ready) -> None:
         time.sleep(0.1)
     proc.stop()
     raise RuntimeError(f"{proc.name} was not ready within {START_TIMEOUT}s:\n{proc.tail()}")
+
+
+def celery_beat(name: str, env: dict, log_dir: Path) -> Proc:
+    """The Procfile's beat command: schedules the periodic tasks and runs them on the periodic queue."""
+    argv = [PYTHON, "-m", "celery", "-A", "celery_worker", "worker", "--beat", "--queues=periodic",
+            "--concurrency=1", f"--hostname={name}@bench", "--loglevel=INFO",
+            f"--schedule={log_dir / (name + '-schedule')}", "--without-mingle", "--without-gossip"]
+    proc = Proc(name, argv, env, log_dir)
+    _wait(proc, lambda: b"ready." in proc.log_path.read_bytes())
+    return proc

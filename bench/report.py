@@ -21,11 +21,13 @@ def table(r: dict, name: str) -> str:
     rows = [("measurement", "result: median (range over runs)", "target", "")]
     rows += _webhook_rows(r["webhook"])
     rows += _processing_rows(r["processing"])
+    rows += _latency_rows(r.get("latency"))
     rows += _end_to_end_rows(r["end_to_end"])
     rows += _reconcile_rows(r.get("reconcile", {}))
     rows += _page_rows(r["order_page"])
     rows += _memory_rows(r["memory"])
     rows += _growth_rows(r)
+    rows += _flash_rows(r.get("flash_sale"))
     m = r["machine"]
     head = (f"Run `{name}`{' (quick: not for the table)' if r['quick'] else ''}: {m['cpu']}, {m['cores']} cores, "
             f"{m['memory_gib']} GiB, PostgreSQL {m['postgresql']}, Redis {m['redis']}, Python {m['python']}; "
@@ -59,11 +61,11 @@ def _processing_rows(p: dict) -> list[tuple]:
     noop = spread([x["noop"]["per_second"] for x in pairs])
     ratio = spread([x["ratio"] for x in pairs])
     drain = p["drain"]
-    processes = p.get("worker_processes", 2)
+    worker = p.get("worker", f"{p.get('worker_processes', 2)} processes")
     burst = (f"{drain['seconds']:.1f} s ({drain['per_second']:.0f}/s)" if drain["messages"] >= 10_000 else
              f"{drain['seconds']:.1f} s ({drain['per_second']:.0f}/s); 10,000 at this rate ≈ "
              f"{10_000 / drain['per_second']:.0f} s")
-    return [(f"2. processing, one worker (Procfile: {processes} processes)",
+    return [(f"2. processing, one worker (Procfile: {worker}), confirmation off",
              f"{fmt(real)} notifications/s vs no-op {fmt(noop)}/s = {pct(ratio)}",
              "≥ 25 % of the no-op rate", verdict(ratio["median"] >= 0.25)),
             (f"2. drain a burst of {drain['messages']:,}", burst, "", "")] + _email_rows(p.get("emails"))
@@ -75,6 +77,37 @@ def _email_rows(emails: dict | None) -> list[tuple]:
     return [("2. payment e-mail task (one per paid order, queued after the commit; not in the rates above)",
              f"{emails['per_second']:.0f}/s ({emails['messages']} in {emails['seconds']:.1f} s, mail server off)",
              "", "")]
+
+
+def _latency_rows(latency: dict | None) -> list[tuple]:
+    if not latency:
+        return []
+    [(design, rounds)] = latency["designs"].items()
+    def rate(key: str) -> dict:
+        return spread([x[key]["per_second"] for x in rounds])
+    slow, fast = spread([x["ratio_150ms_to_off"] for x in rounds]), spread([x["ratio_0ms_to_noop"] for x in rounds])
+    most = max(x["on_150ms"]["most_in_flight"] for x in rounds)
+    return [(f"8. processing, confirmation on, status 150 ms (worker {design})",
+             f"{fmt(rate('on_150ms'))}/s vs {fmt(rate('off'))}/s with confirmation off = {pct(slow)}; "
+             f"at most {most} status calls at once", "≥ 50 % of confirmation off, calls bounded",
+             verdict(slow["median"] >= 0.5)),
+            ("8. … status 0 ms", f"{fmt(rate('on_0ms'))}/s vs no-op {fmt(rate('noop'))}/s = {pct(fast)}",
+             "≥ 30 % of the no-op rate", verdict(fast["median"] >= 0.3))]
+
+
+def _flash_rows(f: dict | None) -> list[tuple]:
+    if not f:
+        return []
+    paid, stream, sweep = f["paid_commit"], f["stream"], f["sweeper"]
+    ok = paid.get("p95_s", 1e9) <= 10 and paid.get("p99_s", 1e9) <= 20 and f["lost"] == 0
+    return [(f"9. flash sale: {f['orders']:,} orders in {f['seconds']:.0f} s ({f['rate_per_s']:.0f}/s), status 150 ms",
+             f"POST → paid p50 {paid['p50_s']:.1f} s, p95 {paid['p95_s']:.1f} s, p99 {paid['p99_s']:.1f} s; open pages "
+             f"({stream['saw_success']} streams) p95 {stream.get('p95_s', float('nan')):.1f} s; lost {f['lost']}, "
+             f"e-mailed twice {f['orders_emailed_twice']}", "p95 ≤ 10 s, p99 ≤ 20 s, 0 lost, 0 twice",
+             verdict(ok and f["orders_emailed_twice"] == 0)),
+            ("9. … the sweeper during the sale", f"{sweep['runs']} runs of {sweep['expected']} due (every "
+             f"{sweep['interval_s']} s), longest gap {sweep['longest_gap_s'] or 0:.1f} s, {sweep['discarded']} discarded",
+             "every interval", verdict(sweep["runs"] >= sweep["expected"] and sweep["discarded"] == 0))]
 
 
 def _end_to_end_rows(e: dict) -> list[tuple]:

@@ -5,7 +5,8 @@ import tempfile
 
 # Production refuses keys written in the project: these are made per run (children inherit them).
 SERVER_KEY = os.environ.setdefault("BENCH_SERVER_KEY", "SB-Mid-server-" + secrets.token_urlsafe(18))
-WORKER_CONCURRENCY = 4  # the Procfile's default (${WORKER_CONCURRENCY:-4})
+WORKER_CONCURRENCY = 32  # the Procfile's default (${WORKER_CONCURRENCY:-32})
+WORKER_POOL = "threads"  # the Procfile's worker pool (--pool=threads)
 CLIENT_KEY = "SB-Mid-client-bench"
 SECRET_KEY = os.environ.setdefault("BENCH_SECRET_KEY", secrets.token_urlsafe(48))
 DEFAULT_DATABASE = "postgresql://postgres@127.0.0.1:5432/shop_bench_suite"

@@ -17,19 +17,22 @@ from pathlib import Path
 
 import redis
 
-from bench import end_to_end, indexes, machine, order_page, procs, processing, reconcile, report, webhook
+from bench import (end_to_end, flash_sale, indexes, latency, machine, order_page, procs, processing, reconcile, report,
+                   webhook)
 from bench.bodies import status_mix, webhook_stream, write_lines
 from bench.fake import SlowFake
 from bench.load import wrk
 from bench.seed import analyze, counts, migrate, recreate_database, seed_payments, seed_products
-from bench.shape import BROKER_URL, DEFAULT_DATABASE, REDIS_URL, SERVER_KEY, WORKER_CONCURRENCY, shop_env
+from bench.shape import BROKER_URL, DEFAULT_DATABASE, REDIS_URL, SERVER_KEY, WORKER_CONCURRENCY, WORKER_POOL, shop_env
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
 FULL = dict(payments=10_000, growth=10, concurrencies=[1, 16, 64], growth_concurrencies=[16, 64], repeats=3,
-            seconds=4, burst=300, burst_repeats=3, drain=10_000, orders=200, page_repeats=3, page_seconds=4)
+            seconds=4, burst=300, burst_repeats=3, drain=10_000, orders=200, page_repeats=3, page_seconds=4,
+            latency_burst=300, latency_repeats=2, flash_orders=2_500, flash_seconds=30)
 QUICK = dict(payments=2_000, growth=10, concurrencies=[1, 16, 64], growth_concurrencies=[16], repeats=1,
-             seconds=2, burst=300, burst_repeats=1, drain=1_000, orders=20, page_repeats=1, page_seconds=2)
+             seconds=2, burst=300, burst_repeats=1, drain=1_000, orders=20, page_repeats=1, page_seconds=2,
+             latency_burst=100, latency_repeats=1, flash_orders=300, flash_seconds=4)
 
 
 def main() -> None:
@@ -37,10 +40,14 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="a short sanity run (its numbers are not the table's)")
     parser.add_argument("--database", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE),
                         help="a shop_bench* PostgreSQL database; it is dropped and made anew")
+    parser.add_argument("--flash-orders", type=int, help="orders in the flash sale (10,000 for the issue's full size)")
+    parser.add_argument("--flash-seconds", type=float, help="seconds to POST them in (120 for the full size)")
     args = parser.parse_args()
     # `timeout` (bench/run) sends SIGTERM: turn it into an exit, so the finally below stops everything.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    plan = QUICK if args.quick else FULL
+    plan = dict(QUICK if args.quick else FULL)
+    plan.update({key: value for key, value in (("flash_orders", args.flash_orders), ("flash_seconds", args.flash_seconds))
+                 if value})
     started = time.monotonic()
     work = Path(tempfile.mkdtemp(prefix="shop-bench-"))
     print(f"bench: logs and body files in {work}", flush=True)
@@ -88,13 +95,17 @@ def run_all(plan: dict, database: str, fake: SlowFake, work: Path, results: dict
     processor = procs.celery_worker("worker-processing", dict(env, MIDTRANS_VERIFY_STATUS="0"), work,
                                     concurrency=WORKER_CONCURRENCY, queues="bench.idle")
     bursts = processing.Bursts("worker-processing")
-    print(f"2. processing at {small} payments (noop, notifications, ...), one worker ({WORKER_CONCURRENCY} processes)", flush=True)
+    print(f"2. processing at {small} payments (noop, notifications, ...), one worker ({WORKER_POOL}:{WORKER_CONCURRENCY})",
+          flush=True)
     pool = list(range(1, small + 1))
-    results["processing"] = {"worker_processes": WORKER_CONCURRENCY,
+    results["processing"] = {"worker": f"{WORKER_POOL}:{WORKER_CONCURRENCY}",
                              "pairs": processing.compare(bursts, database, pool, plan["burst"], plan["burst_repeats"],
                                                          seed=100),
                              "drain": processing.drain_burst(bursts, database, pool, plan["drain"], seed=200),
                              "emails": processing.email_burst(bursts, database, plan["burst"])}
+    print("8. processing with GET status confirmation, at 150 ms and 0 ms (noop, off, on, on, ...)", flush=True)
+    results["latency"] = latency.interleaved(env, database, fake, work, pool, plan["latency_burst"],
+                                             plan["latency_repeats"], seed=250)
 
     print(f"7. growth: {big} payments", flush=True)
     seed_payments(database, small + 1, big)
@@ -132,6 +143,10 @@ def run_all(plan: dict, database: str, fake: SlowFake, work: Path, results: dict
     fake.status_delay = 0.05
     reconcile_db = database + "_reconcile"
     results["reconcile"] = reconcile.measure(shop_env(reconcile_db, fake.fake.url), reconcile_db, fake, work)
+    print(f"9. flash sale: {plan['flash_orders']} orders in {plan['flash_seconds']:.0f} s through web, worker and beat",
+          flush=True)
+    sale = sorted(random.Random(10).sample(sorted(set(big_pool) - used), plan["flash_orders"]))
+    results["flash_sale"] = flash_sale.measure(env, database, fake, work, sale, plan["flash_seconds"], seed=900)
     print(f"6. memory (peak RSS): {results['memory']}", flush=True)
 
 

@@ -54,11 +54,14 @@ def celery_settings(broker: str, redis_url: str, jobs: Mapping | None = None) ->
         # because every task is idempotent, and a message that kills its worker every time is bounded
         # by NOTIFICATION_MAX_ATTEMPTS (each start is counted in the database).
         "task_reject_on_worker_lost": True,
-        # One message at a time per process: a crash can only ever strand the one in hand.
+        # One message at a time per pool slot (a thread of the Procfile's worker): a crash strands only the
+        # messages in hand, which the broker keeps unacked and the sweeper queues again.
         "worker_prefetch_multiplier": 1,
         "broker_transport_options": broker_transport_options(broker),
         # A hung task is stopped instead of blocking a worker process for ever; Midtrans calls time out
-        # after MIDTRANS_READ_TIMEOUT with bounded retries, well inside these.
+        # after MIDTRANS_READ_TIMEOUT with bounded retries, well inside these. Only prefork (and gevent)
+        # pools enforce them: a thread of the Procfile's threads pool cannot be stopped, and relies on
+        # the timeouts of what it waits on (Midtrans's read timeout, the database's connect timeout).
         "task_soft_time_limit": 60,
         "task_time_limit": 90,
         # A worker that starts before the broker keeps trying instead of exiting.

@@ -115,6 +115,8 @@ def midtrans_settings(env: Mapping[str, str]) -> dict:
         "MIDTRANS_CONNECT_TIMEOUT": float(get("MIDTRANS_CONNECT_TIMEOUT", "3.05")),
         "MIDTRANS_READ_TIMEOUT": float(get("MIDTRANS_READ_TIMEOUT", "10")),
         "MIDTRANS_MAX_RETRIES": int(get("MIDTRANS_MAX_RETRIES", "3")),
+        # GET status calls in flight at once from one process (Midtrans rate-limits).
+        "MIDTRANS_STATUS_CONCURRENCY": _whole_number(env, "MIDTRANS_STATUS_CONCURRENCY", 32, 1),
         "MIDTRANS_BACKOFF_SECONDS": float(get("MIDTRANS_BACKOFF_SECONDS", "0.5")),
     }
 

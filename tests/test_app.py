@@ -169,3 +169,14 @@ def test_every_page_starts_with_a_skip_link_to_its_content(client):
 
     assert page.index('<a class="skip-link" href="#isi">Langsung ke isi</a>') < page.index("<header")
     assert '<main id="isi" tabindex="-1">' in page and '<html lang="id">' in page
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "lots"])
+def test_the_bound_on_status_calls_in_flight_is_a_whole_number_of_at_least_one(value):
+    with pytest.raises(ConfigError, match="MIDTRANS_STATUS_CONCURRENCY"):
+        settings_from_env({"MIDTRANS_STATUS_CONCURRENCY": value})
+
+
+def test_status_calls_in_flight_default_to_the_worker_threads():
+    assert settings_from_env({})["MIDTRANS_STATUS_CONCURRENCY"] == 32
+    assert settings_from_env({"MIDTRANS_STATUS_CONCURRENCY": "4"})["MIDTRANS_STATUS_CONCURRENCY"] == 4

@@ -8,7 +8,9 @@ HTTP 5xx and 429 -- never on another 4xx -- and errors sorted into the categorie
 import hashlib
 import hmac
 import logging
+import os
 import random
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -131,9 +133,23 @@ def create_snap_transaction(payload: dict) -> SnapTransaction:
 
 
 def get_status(transaction_or_order_id: str) -> dict:
-    """GET /v2/{id}/status; raises MidtransNotFound for Midtrans's 404 (body or HTTP)."""
+    """GET /v2/{id}/status; raises MidtransNotFound for Midtrans's 404 (body or HTTP).
+
+    At most MIDTRANS_STATUS_CONCURRENCY of these are in flight from one process (Midtrans rate-limits);
+    a caller past the bound waits for a slot, retries included.
+    """
     core = _core_api()
-    return _call("status", transaction_or_order_id, lambda: core.transactions.status(transaction_or_order_id))
+    with _status_slots():
+        return _call("status", transaction_or_order_id, lambda: core.transactions.status(transaction_or_order_id))
+
+
+_slots: dict[tuple[int, int], threading.BoundedSemaphore] = {}
+
+
+def _status_slots() -> threading.BoundedSemaphore:
+    # Per process (a forked one makes its own) and per bound (tests change it).
+    key = (os.getpid(), current_app.config["MIDTRANS_STATUS_CONCURRENCY"])
+    return _slots.get(key) or _slots.setdefault(key, threading.BoundedSemaphore(key[1]))
 
 
 def cancel(transaction_or_order_id: str) -> dict:

@@ -1,5 +1,8 @@
 """The gateway against a fake Midtrans over real HTTP: what it sends, retries, error categories."""
 import base64
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -111,3 +114,30 @@ def test_the_qr_image_url_is_midtrans_core_api_unless_another_base_is_set(app, m
     assert gateway.qr_code_url("qris", "tx-1") == f"{base}/v2/qris/tx-1/qr-code"
     monkeypatch.setitem(app.config, "MIDTRANS_API_BASE_URL", "http://127.0.0.1:5000/_emulator/midtrans")
     assert gateway.qr_code_url("gopay", "tx-2") == "http://127.0.0.1:5000/_emulator/midtrans/v2/gopay/tx-2/qr-code"
+
+
+def test_status_calls_in_flight_are_bounded_per_process(app, midtrans, monkeypatch):
+    """Six threads ask at once with a bound of two: the fake holds each call until a second one has
+    arrived (and a little longer, as Midtrans's latency would), so two are in flight together, and
+    never a third (without the bound, all six would be)."""
+    monkeypatch.setitem(app.config, "MIDTRANS_STATUS_CONCURRENCY", 2)
+    together, answer = threading.Barrier(2), midtrans.default
+
+    def default(method, path, body):
+        together.wait(10)
+        time.sleep(0.05)
+        return answer(method, path, body)
+
+    monkeypatch.setattr(midtrans, "default", default)
+    for n in range(6):
+        midtrans.answers_status({"order_id": f"TK-{n}", "transaction_id": f"tx-{n}", "transaction_status": "pending"})
+
+    def ask(n: int) -> dict:
+        with app.app_context():
+            return gateway.get_status(f"tx-{n}")
+
+    with ThreadPoolExecutor(6) as pool:
+        answers = list(pool.map(ask, range(6)))
+
+    assert [a["order_id"] for a in answers] == [f"TK-{n}" for n in range(6)]
+    assert midtrans.most_in_flight == 2
