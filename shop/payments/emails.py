@@ -8,6 +8,7 @@ from flask import current_app
 from flask_mail import Message
 from sqlalchemy.orm import joinedload, selectinload
 
+from shop import vocabulary
 from shop.extensions import db
 from shop.orders.models import Order, OrderStatus
 from shop.outbox import services as outbox
@@ -17,8 +18,7 @@ from shop.payments.models import Payment, PaymentStatus
 AWAITING = "order.awaiting_payment"  # key payment:<id>: how to pay, the amount and the deadline
 PAID = "order.paid"  # key order:<id>: the receipt
 FAILED = "order.payment_failed"  # key payment:<id>: failed or expired, with the way to pay again
-# Until the shop's shared vocabulary covers them: why an attempt ended, in the shopper's words.
-ENDED = {OrderStatus.FAILED: "gagal", OrderStatus.EXPIRED: "kedaluwarsa"}
+ENDED = {OrderStatus.FAILED, OrderStatus.EXPIRED}  # an attempt that ended unpaid: the way to pay again
 
 
 def owe_emails(order: Order, order_before: OrderStatus, payment: Payment,
@@ -62,8 +62,8 @@ def payment_failed(key: str) -> Message | None:
     order = payment.order
     if order.latest_payment is not payment or not instructions.can_pay_again(order):
         return None
-    return _message(f"Pembayaran pesanan #{order.id} {ENDED.get(order.status, 'gagal')}", "payment_failed",
-                    order, payment=payment, why=ENDED.get(order.status, "gagal"))
+    why = vocabulary.order_status_label(order.status if order.status in ENDED else OrderStatus.FAILED).lower()
+    return _message(f"Pembayaran pesanan #{order.id} {why}", "payment_failed", order, payment=payment, why=why)
 
 
 def _paid_method(order: Order) -> str | None:
