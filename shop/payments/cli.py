@@ -17,7 +17,7 @@ from shop.emulator.sender import HEADERS
 from shop.emulator.store import EmulatorStore
 from shop.extensions import db
 from shop.orders.models import Order
-from shop.payments import gateway, reconciling
+from shop.payments import gateway, money_commands, reconciling
 from shop.payments.announcing import announce_order_change
 from shop.payments.models import Payment
 
@@ -235,3 +235,7 @@ def replay(notification_id: int):
         raise click.ClickException(f"Midtrans could not confirm it: {type(exc).__name__}: {exc}") from exc
     announce_order_change(check.change)
     click.echo(f"notification {notification_id} replayed as notification {check.notification_id}: {check.describe()}")
+
+
+for _command in money_commands.COMMANDS:
+    midtrans_cli.add_command(_command)

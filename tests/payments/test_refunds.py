@@ -1,0 +1,178 @@
+"""Refunds from the shop, over HTTP against the fake Midtrans: once per refund_key, within the balance."""
+import json
+from datetime import timedelta
+
+import pytest
+
+from shop.catalog.models import Product
+from shop.extensions import db
+from shop.orders.models import Order, OrderStatus
+from shop.payments import ledger, money_workflow
+from shop.payments.models import MoneyEventKind as K, PaymentAction, PaymentActionState as State, PaymentStatus as P
+from shop.payments.refunding import ActionRefused, ManualRefund
+from shop.payments.timeline import order_timeline
+from shop import jakarta
+from tests.payments.money_helpers import ADMIN, paid, refund_of, refund_path, waiting
+from tests.payments.test_ledger import AMOUNT, apply, refund, refunded
+
+
+def amounts(payment) -> dict:
+    db.session.expire_all()
+    return ledger.order_ledger(payment.order_id).as_dict()
+
+
+def confirm(payment, *entries, total=False):
+    """The bank-confirmed refund notification(s) Midtrans sends for the fake's refunds."""
+    apply(payment, refunded(payment, *entries, total=total))
+    db.session.commit()
+
+
+def fake_entry(midtrans, key, confirmed=True) -> dict:
+    done = midtrans.refunds[key]
+    entry = refund(str(done["id"]), done["amount"], confirmed=confirmed, reason=done["reason"])
+    return {**entry, "refund_key": key}
+
+
+def test_a_full_refund_is_asked_once_then_confirmed_by_its_notifications(midtrans):
+    payment = paid(midtrans)
+    result = refund_of(payment)
+    assert result.ok and result.amount == AMOUNT and "diterima Midtrans" in result.message
+    [call] = midtrans.calls("POST", refund_path(payment))
+    assert call.json() == {"refund_key": result.refund_key, "amount": AMOUNT, "reason": "barang rusak"}
+    assert amounts(payment)["refund_pending_amount"] == AMOUNT and amounts(payment)["refundable_amount"] == 0
+    entry = fake_entry(midtrans, result.refund_key)
+    confirm(payment, {**entry, "bank_confirmed_at": None})  # the first notification: requested
+    confirm(payment, entry, total=True)  # the second: bank-confirmed
+    confirm(payment, entry, total=True)  # duplicated
+    assert amounts(payment) == {"paid_amount": AMOUNT, "refunded_amount": AMOUNT, "refund_pending_amount": 0,
+                                "refundable_amount": 0}
+    assert db.session.get(Order, payment.order_id).status is OrderStatus.REFUNDED
+
+
+def test_partial_refunds_add_up_to_the_balance_and_no_further(midtrans):
+    payment = paid(midtrans)
+    assert refund_of(payment, 50000).ok
+    assert refund_of(payment, 100000).ok
+    with pytest.raises(ActionRefused, match="melebihi sisa"):
+        refund_of(payment, 1)
+    assert sorted(r["amount"] for r in midtrans.refunds.values()) == [50000, 100000]
+    assert amounts(payment)["refundable_amount"] == 0
+
+
+def test_a_refund_that_times_out_is_retried_with_the_same_key_and_refunded_once(midtrans):
+    payment = paid(midtrans)
+    midtrans.answer_late_once("POST", refund_path(payment), delay=3.0)  # longer than the read timeout
+    result = refund_of(payment, 40000)
+    calls = midtrans.calls("POST", refund_path(payment))
+    assert len(calls) == 2 and {c.json()["refund_key"] for c in calls} == {result.refund_key}
+    assert result.ok and len(midtrans.refunds) == 1  # the retry got 406 for our own key: done
+    assert amounts(payment)["refundable_amount"] == AMOUNT - 40000
+
+
+def test_a_refund_answered_5xx_once_is_retried_and_done_once(midtrans):
+    payment = paid(midtrans)
+    midtrans.script("POST", refund_path(payment), 503, {"status_code": "503", "status_message": "busy"})
+    assert refund_of(payment, 20000).ok
+    assert len(midtrans.calls("POST", refund_path(payment))) == 2 and len(midtrans.refunds) == 1
+
+
+def test_a_refund_never_answered_stays_pending_counts_and_is_sent_again_with_its_key(midtrans):
+    payment = paid(midtrans)
+    for _ in range(3):  # every try of the first request times out
+        midtrans.answer_late_once("POST", refund_path(payment), delay=2.5)
+    first = refund_of(payment, 60000)
+    assert first.state is State.PENDING and "kunci" in first.message
+    assert amounts(payment)["refundable_amount"] == AMOUNT - 60000  # never offered twice meanwhile
+    again = refund_of(payment, 60000, refund_key=first.refund_key)
+    assert again.ok and again.action_id == first.action_id
+    assert len(midtrans.refunds) == 1 and amounts(payment)["refundable_amount"] == AMOUNT - 60000
+
+
+def test_a_double_submit_of_one_confirmation_refunds_once(midtrans):
+    payment = paid(midtrans)
+    first = refund_of(payment, 10000, refund_key="TK-form-key-0001")
+    second = refund_of(payment, 10000, refund_key="TK-form-key-0001")
+    assert first.action_id == second.action_id and len(midtrans.calls("POST", refund_path(payment))) == 1
+
+
+def test_midtrans_refusing_the_amount_fails_the_refund_and_frees_the_balance(midtrans):
+    payment = paid(midtrans)
+    midtrans.script("POST", refund_path(payment), 200, {"status_code": "414", "status_message": "insufficient"})
+    result = refund_of(payment, 30000)
+    assert result.state is State.FAILED and "414" in result.message
+    assert amounts(payment)["refundable_amount"] == AMOUNT
+
+
+@pytest.mark.parametrize("make, amount, refusal", [
+    (lambda m: waiting(m), None, "Batalkan"),
+    (lambda m: paid(m, "credit_card", transaction_status="capture"), None, "belum settlement"),
+    (lambda m: paid(m, "ovo", days_ago=8), None, "Batas waktu refund OVO"),
+    (lambda m: paid(m, "shopeepay"), 1000, "hanya bisa dikembalikan seluruhnya"),
+    (lambda m: paid(m, "bank_transfer"), None, "pengembalian manual"),
+    (lambda m: paid(m, "gopay"), 0, "lebih dari Rp 0"),
+])
+def test_a_refund_that_breaks_a_rule_is_refused_before_midtrans_hears_of_it(midtrans, make, amount, refusal):
+    payment = make(midtrans)
+    if payment.status is P.SUCCESS and payment.payment_type == "credit_card":
+        payment.transaction_status = "capture"
+        db.session.commit()
+    with pytest.raises(ActionRefused, match=refusal):
+        refund_of(payment, amount)
+    assert midtrans.calls("POST") == [] and db.session.query(PaymentAction).count() == 0
+
+
+def test_a_refund_made_in_the_midtrans_dashboard_is_known_only_from_its_notifications(midtrans):
+    payment = paid(midtrans)
+    entry = {**refund("900", 100000, confirmed=False), "refund_key": "midtrans-dashboard-key"}
+    confirm(payment, entry)
+    assert amounts(payment)["refund_pending_amount"] == 100000
+    confirm(payment, {**entry, "bank_confirmed_at": "2026-12-02 12:00:00"})
+    assert amounts(payment)["refunded_amount"] == 100000
+    with pytest.raises(ActionRefused, match="Rp 50.000"):
+        refund_of(payment, 60000)
+
+
+def test_a_va_payment_is_refunded_by_a_recorded_bank_transfer(midtrans):
+    payment = paid(midtrans, "bank_transfer")
+    product_id = payment.order.lines[0].product_id
+    result = money_workflow.manual_refund(ManualRefund(payment.order_id, None, "pesanan batal", ADMIN, "BCA-7788",
+                                                       jakarta.today(), return_stock=True))
+    assert result.ok and result.amount == AMOUNT and midtrans.calls("POST") == []
+    assert amounts(payment)["refunded_amount"] == AMOUNT
+    db.session.expire_all()
+    order = db.session.get(Order, payment.order_id)
+    assert order.status is OrderStatus.REFUNDED and order.stock_released
+    assert db.session.get(Product, product_id).stock == 5  # 3 left + the 2 of this order
+    [event] = [e for e in ledger.money_events(order.id) if e.kind is K.REFUNDED]
+    assert event.actor == ADMIN and "BCA-7788" in event.reason
+    described = [e.as_dict() for e in order_timeline(order, ledger.money_events(order.id),
+                                                     ledger.payment_actions(order.id))]
+    assert any(e["actor"] == ADMIN and e["kind"] == "manual_refund" for e in described)
+
+
+@pytest.mark.parametrize("reference, day, refusal", [
+    ("", 0, "referensi"), ("BCA-1", 2, "masa depan")])
+def test_a_manual_refund_needs_a_reference_and_a_past_date(midtrans, reference, day, refusal):
+    payment = paid(midtrans, "cstore")
+    with pytest.raises(ActionRefused, match=refusal):
+        money_workflow.manual_refund(ManualRefund(payment.order_id, None, "", ADMIN, reference,
+                                                  jakarta.today() + timedelta(days=day)))
+    assert amounts(payment)["refunded_amount"] == 0
+
+
+def test_the_refund_command_prints_one_json_object(midtrans, runner):
+    payment = paid(midtrans)
+    result = runner.invoke(args=["midtrans", "refund", str(payment.order_id), "--amount", "25000",
+                                 "--reason", "salah ukuran", "--actor", ADMIN])
+    assert result.exit_code == 0, result.output
+    shown = json.loads(result.stdout)
+    assert (shown["action"], shown["state"], shown["amount"], shown["actor"]) == ("refund", "done", 25000, ADMIN)
+    assert midtrans.refunds[shown["refund_key"]]["amount"] == 25000
+
+
+def test_the_refund_command_refuses_on_stderr_with_exit_1(midtrans, runner):
+    payment = paid(midtrans)
+    result = runner.invoke(args=["midtrans", "refund", str(payment.order_id), "--amount", str(AMOUNT + 1)])
+    assert result.exit_code == 1 and result.stdout == "" and "melebihi" in result.stderr
+    result = runner.invoke(args=["midtrans", "refund", "999999"])
+    assert result.exit_code == 1 and "tidak ada" in result.stderr
