@@ -16,7 +16,8 @@ from shop.orders.models import Order
 from shop.payments import gateway, refunding, reviewing
 from shop.payments.announcing import OrderChange, announce_order_change
 from shop.payments.models import PaymentAction, PaymentActionKind as Kind, PaymentActionState as State
-from shop.payments.refunding import ActionRefused, ManualRefund, RefundRequest
+from shop.payments.manual_refunds import ManualRefund, record_manual_refund
+from shop.payments.refunding import ActionRefused, RefundRequest
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +84,7 @@ def _send_refund(action: PaymentAction) -> tuple[dict | None, gateway.MidtransEr
 
 def manual_refund(manual: ManualRefund) -> ActionResult:
     """Record a refund the merchant made by bank transfer; no call to Midtrans."""
-    return _result(_committed(manual.order_id, lambda: refunding.record_manual_refund(manual)))
+    return _result(_committed(manual.order_id, lambda: record_manual_refund(manual)))
 
 
 def act(order_id: int, kind: Kind, actor: str) -> ActionResult:

@@ -7,13 +7,13 @@ with its `refund_key`; then Midtrans is called with that key, as often as it tak
 records its answer. Two refunds of one order wait for each other on the order's lock, and the
 second sees the first: together they never exceed the balance. Virtual accounts, Mandiri bill and
 convenience-store payments cannot be refunded through Midtrans: the merchant transfers the money
-and records it (`record_manual_refund`). Everything here flushes; the caller commits.
+and records it (shop.payments.manual_refunds). Everything here flushes; the caller commits.
 """
 import logging
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 
@@ -24,8 +24,7 @@ from shop.models import utcnow
 from shop.orders import lifecycle
 from shop.orders.models import Order
 from shop.payments import gateway, ledger, states
-from shop.payments.models import (Payment, PaymentAction, PaymentActionKind as Kind, PaymentActionState as State,
-                                  PaymentStatus)
+from shop.payments.models import Payment, PaymentAction, PaymentActionKind as Kind, PaymentActionState as State
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +111,7 @@ def check_amount(payment: Payment, amount: int, available: int) -> None:
                             f"({rupiah(payment.gross_amount)}), tidak sebagian.")
 
 
-def _within_balance(order: Order, payment: Payment, requested: int | None) -> int:
+def within_balance(order: Order, payment: Payment, requested: int | None) -> int:
     """The amount to refund (`requested`, or all that may still be), checked against the balance."""
     available = balance(order)
     amount = available if requested is None else requested
@@ -144,8 +143,8 @@ def open_refund(request: RefundRequest) -> PaymentAction:
         raise ActionRefused(f"Pembayaran {METHOD_NAMES[payment.payment_type]} tidak bisa dikembalikan lewat "
                             "Midtrans. Transfer dananya dari rekening toko, lalu catat sebagai pengembalian manual.")
     check_window(payment)
-    amount = _within_balance(order, payment, request.amount)
-    return _store(order, payment, Kind.REFUND, request, amount, refund_key=request.refund_key or
+    amount = within_balance(order, payment, request.amount)
+    return store_action(order, payment, Kind.REFUND, request, amount, refund_key=request.refund_key or
                   new_refund_key(order.id))
 
 
@@ -160,7 +159,7 @@ def _known_refund(order: Order, refund_key: str | None) -> PaymentAction | None:
     return action
 
 
-def _store(order: Order, payment: Payment, kind: Kind, request: RefundRequest, amount: int, **fields) -> PaymentAction:
+def store_action(order: Order, payment: Payment, kind: Kind, request: RefundRequest, amount: int, **fields) -> PaymentAction:
     action = PaymentAction(order_id=order.id, payment=payment, kind=kind, actor=request.actor, amount=amount,
                            reason=(request.reason or DEFAULT_REASON)[:300], return_stock=request.return_stock,
                            **fields)
@@ -186,14 +185,14 @@ def finish_refund(action_id: int, answer: dict | None, error: gateway.MidtransEr
     if isinstance(error, gateway.MidtransUnavailable):
         action.error = f"Midtrans belum menjawab ({error}); kirim ulang: kuncinya sama, tidak akan dobel."
     elif error is not None:
-        _close(order, action, State.FAILED, refusal_message(error))
+        close_action(order, action, State.FAILED, refusal_message(error))
     else:
-        _close(order, action, State.DONE, None)
+        close_action(order, action, State.DONE, None)
         _record_accepted(action, answer or {})
     return action
 
 
-def _close(order: Order, action: PaymentAction, state: State, error: str | None) -> None:
+def close_action(order: Order, action: PaymentAction, state: State, error: str | None) -> None:
     action.state, action.error, action.finished_at = state, error, utcnow()
     order.updated_at = utcnow()
     if state is State.DONE and action.return_stock and lifecycle.release_stock(order):
@@ -207,7 +206,7 @@ def _record_accepted(action: PaymentAction, answer: dict) -> None:
     ledger.record_refund(action.payment, action.actor, {
         "refund_chargeback_id": answer["refund_chargeback_id"], "refund_key": action.refund_key,
         "refund_amount": answer.get("refund_amount") or str(action.amount), "reason": action.reason,
-        "created_at": answer.get("transaction_time")})
+        "created_at": jakarta.to_midtrans()})  # the answer's times are the transaction's, not the refund's
 
 
 REFUSALS = {412: "Midtrans tidak mengizinkan perubahan pada transaksi ini dalam statusnya sekarang (412).",
@@ -223,55 +222,28 @@ def refusal_message(error: gateway.MidtransError) -> str:
 
 
 @dataclass(frozen=True)
-class ManualRefund:
-    order_id: int
-    amount: int | None
-    reason: str
-    actor: str
-    transfer_reference: str
-    transferred_on: date
-    return_stock: bool = False
+class RefundOptions:
+    """What the dashboard offers for giving an order's money back now."""
+
+    how: str | None  # "api", "manual", or None when nothing can be refunded now
+    refundable: int
+    refusal: str | None  # why nothing is offered
+    method: str
+    whole_only: bool
+    unanswered: list  # refunds whose answer from Midtrans is unknown: to be sent again with their key
 
 
-def record_manual_refund(manual: ManualRefund) -> PaymentAction:
-    """Record money the merchant sent back by bank transfer (VA, Mandiri bill, store payments) (flushes)."""
-    order = lock_order(manual.order_id)
-    payment, how = refund_method(order)
-    if how != "manual":
-        raise ActionRefused(f"Pembayaran {METHOD_NAMES[payment.payment_type]} dikembalikan lewat Midtrans, "
-                            "bukan dicatat manual.")
-    _check_transfer(manual)
-    amount = _within_balance(order, payment, manual.amount)
-    request = RefundRequest(order.id, amount, manual.reason, manual.actor, return_stock=manual.return_stock)
-    action = _store(order, payment, Kind.MANUAL_REFUND, request, amount, refund_key=new_refund_key(order.id),
-                    transfer_reference=manual.transfer_reference.strip(), transferred_on=manual.transferred_on)
-    _close(order, action, State.DONE, None)
-    ledger.record_refund(payment, manual.actor, _manual_entry(action))
-    _follow_manual_refund(order, payment)
-    return action
-
-
-def _follow_manual_refund(order: Order, payment: Payment) -> None:
-    """No notification follows a bank transfer: the attempt and the order move here, by the same table."""
-    whole = ledger.order_ledger(order.id)
-    target = PaymentStatus.REFUNDED if whole.refunded >= whole.paid else PaymentStatus.PARTIALLY_REFUNDED
+def refund_options(order: Order) -> RefundOptions:
+    """Read (no lock) what a refund of `order` would be; the refund itself checks again under the lock."""
+    unanswered = [a for a in ledger.payment_actions(order.id) if a.kind is Kind.REFUND and a.state is State.PENDING]
+    available = ledger.order_ledger(order.id).refundable
     try:
-        payment.status = states.next_status(payment.status, states.PaymentEvent(target))
-    except states.TransitionError as exc:
-        log.warning("order=%s manual refund leaves payment %s as it is: %s", order.id, payment.id, exc)
-        return
-    lifecycle.move_order(order, states.order_status_for(order), None)
-
-
-def _check_transfer(manual: ManualRefund) -> None:
-    if not manual.transfer_reference.strip():
-        raise ActionRefused("Isi nomor referensi transfer bank.")
-    if manual.transferred_on > jakarta.today():
-        raise ActionRefused("Tanggal transfer tidak boleh di masa depan.")
-
-
-def _manual_entry(action: PaymentAction) -> dict:
-    note = f"transfer bank manual, ref {action.transfer_reference}, {action.transferred_on:%d-%m-%Y}: {action.reason}"
-    confirmed = jakarta.to_midtrans(utcnow())
-    return {"refund_chargeback_id": f"manual-{action.id}", "refund_key": action.refund_key,
-            "refund_amount": str(action.amount), "reason": note, "created_at": confirmed, "bank_confirmed_at": confirmed}
+        payment, how = refund_method(order)
+        if how == "api":
+            check_window(payment)
+        if available < 1:
+            raise ActionRefused("Semua dana pesanan ini sudah dikembalikan atau sedang dalam proses.")
+    except ActionRefused as refused:
+        return RefundOptions(None, available, str(refused), "", False, unanswered)
+    return RefundOptions(how, available, None, METHOD_NAMES[payment.payment_type],
+                         payment.payment_type in WHOLE_AMOUNT_ONLY, unanswered)

@@ -9,7 +9,8 @@ from shop.extensions import db
 from shop.orders.models import Order, OrderStatus
 from shop.payments import ledger, money_workflow
 from shop.payments.models import MoneyEventKind as K, PaymentAction, PaymentActionState as State, PaymentStatus as P
-from shop.payments.refunding import ActionRefused, ManualRefund
+from shop.payments.manual_refunds import ManualRefund
+from shop.payments.refunding import ActionRefused
 from shop.payments.timeline import order_timeline
 from shop import jakarta
 from tests.payments.money_helpers import ADMIN, paid, refund_of, refund_path, waiting
