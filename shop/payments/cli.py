@@ -37,8 +37,10 @@ midtrans_cli = AppGroup("midtrans", help="Midtrans tools: trigger, sign, reconci
 def trigger(order_id: str, statuses: str, method: str | None, url: str | None, duplicate: int, delay: float):
     """POST signed notifications for ORDER_ID (a Midtrans order id), e.g. STATUSES=pending,settlement.
 
-    Statuses: pending, capture, challenge, settlement, deny, expire, cancel. They are sent in the
-    order given, so settlement,pending rehearses out-of-order delivery.
+    Statuses: pending, capture, challenge, settlement, deny, expire, cancel, and money going back as
+    if from Midtrans's dashboard: refund, partial_refund (half; each sends the requested and the
+    bank-confirmed notification), chargeback, partial_chargeback. They are sent in the order given,
+    so settlement,pending rehearses out-of-order delivery.
     """
     payment = db.session.scalar(db.select(Payment).filter_by(midtrans_order_id=order_id))
     if payment is None:
