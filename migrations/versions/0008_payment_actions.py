@@ -1,5 +1,6 @@
 """payment_actions: refunds, manual bank refunds, cancel, expire, approve and deny by an admin, each stored
-(with its refund_key) before Midtrans is called; money_events.refund_key matches a refund with its movement
+(with its refund_key) before Midtrans is called; money_events.refund_key matches a refund with its movement,
+and money_events.emailed_at says a confirmed refund's e-mail went out
 
 Revision ID: 0008
 Revises: 0007
@@ -44,10 +45,14 @@ def upgrade():
     op.create_index('ix_payment_actions_order_id', 'payment_actions', ['order_id'], unique=False)
     with op.batch_alter_table('money_events', schema=None) as batch_op:
         batch_op.add_column(sa.Column('refund_key', sa.String(length=120), nullable=True))
+        batch_op.add_column(sa.Column('emailed_at', sa.DateTime(timezone=True), nullable=True))
+    # Refunds recorded before the shopper was e-mailed about them are not e-mailed now, months later.
+    op.execute("UPDATE money_events SET emailed_at = recorded_at WHERE kind = 'REFUNDED'")
 
 
 def downgrade():
     with op.batch_alter_table('money_events', schema=None) as batch_op:
+        batch_op.drop_column('emailed_at')
         batch_op.drop_column('refund_key')
     op.drop_index('ix_payment_actions_order_id', table_name='payment_actions')
     op.drop_table('payment_actions')

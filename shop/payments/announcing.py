@@ -12,7 +12,7 @@ from flask import current_app
 from shop.caching import clear_order_pages
 from shop.orders.models import OrderStatus
 from shop.payments.models import NotificationOutcome, PaymentStatus
-from shop.payments.queueing import queue_payment_email
+from shop.payments.queueing import queue_payment_email, queue_refund_emails
 from shop.signals import order_status_changed
 
 log = logging.getLogger(__name__)
@@ -30,6 +30,7 @@ class OrderChange:
     payment_status: PaymentStatus | None  # None: an order that never had a payment
     message_id: int | None = None  # the shopper's inbox message about a payment, to e-mail too
     money_moved: bool = False  # the ledger recorded a movement (a refund can leave every status as it was)
+    refund_confirmed: bool = False  # a bank-confirmed refund was recorded: the shopper is e-mailed about it
 
     @classmethod
     def new_attempt(cls, payment, before: OrderStatus) -> "OrderChange":
@@ -51,6 +52,8 @@ def announce_order_change(change: OrderChange | None) -> None:
     if change is None or not change.pages_changed:
         return
     _quietly("clear cached pages", clear_order_pages, change.order_id, change.user_id)
+    if change.refund_confirmed:
+        _quietly("queue the refund e-mail", queue_refund_emails, change.order_id)
     if not change.order_changed:
         return
     _quietly("send order_status_changed", order_status_changed.send, current_app._get_current_object(),

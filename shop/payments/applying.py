@@ -25,7 +25,7 @@ from shop.orders import lifecycle
 from shop.orders.models import Order
 from shop.payments import gateway, ledger, states
 from shop.payments.announcing import OrderChange
-from shop.payments.models import Notification, NotificationOutcome, NotificationState, Payment
+from shop.payments.models import MoneyEventKind, Notification, NotificationOutcome, NotificationState, Payment
 
 log = logging.getLogger(__name__)
 
@@ -57,14 +57,15 @@ def apply_status(payment_id: int, status: dict, notification_id: int, *, verifie
         return OrderChange(None, order.id, order.user_id, before, before, payment.status)
     payment_before = payment.status
     outcome = _decide(payment, status, verified)
-    money_moved = outcome in COUNTED and ledger.record_movements(payment, payment_before, status, actor)
+    moved = ledger.record_movements(payment, payment_before, status, actor) if outcome in COUNTED else set()
     message = _follow_order(order, payment)
     if verified:
         payment.last_checked_at = utcnow()
     db.session.flush()  # the payment, the order and a new inbox message (its id goes to the e-mail task)
     _finish(notification_id, outcome)
     return OrderChange(outcome, order.id, order.user_id, before, order.status, payment.status,
-                       message.id if message else None, money_moved=money_moved)
+                       message.id if message else None, money_moved=bool(moved),
+                       refund_confirmed=MoneyEventKind.REFUNDED in moved)
 
 
 def lock_payment(payment_id: int, notification_id: int | None) -> tuple[Order, Payment, NotificationState | None]:

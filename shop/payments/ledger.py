@@ -78,8 +78,8 @@ def money_events(order_id: int) -> list[MoneyEvent]:
                                    .order_by(MoneyEvent.happened_at, MoneyEvent.id)))
 
 
-def record_movements(payment: Payment, before: PaymentStatus, status: dict, actor: str) -> bool:
-    """Record the money this status says moved for `payment`; True when anything new was recorded.
+def record_movements(payment: Payment, before: PaymentStatus, status: dict, actor: str) -> set[K]:
+    """Record the money this status says moved for `payment`; the kinds of what was new (empty: nothing).
 
     Each movement is inserted unless its key is recorded already (ON CONFLICT DO NOTHING), so
     nothing is counted twice whatever path the payment took to get here.
@@ -87,8 +87,7 @@ def record_movements(payment: Payment, before: PaymentStatus, status: dict, acto
     movements = _paid_or_reversed(payment, before, status)
     if _says_money_went_back(status):
         movements += _money_back(payment, status)
-    inserted = [_record_once(payment, actor, movement) for movement in movements]
-    return any(inserted)
+    return {movement["kind"] for movement in movements if _record_once(payment, actor, movement)}
 
 
 def record_refund(payment: Payment, actor: str, entry: dict) -> bool:

@@ -180,6 +180,7 @@ class MoneyEvent(db.Model):
     # The refund_key of a refund (the shop's own, or Midtrans's for one made in its dashboard): how a
     # refund the shop asked for is matched with the movement Midtrans reports for it.
     refund_key: Mapped[str | None] = mapped_column(db.String(120))
+    emailed_at = mapped_column(UTCDateTime(), nullable=True)  # a confirmed refund's e-mail to the shopper went out
     happened_at = mapped_column(UTCDateTime(), nullable=False)  # as Midtrans dated it, else when recorded
     recorded_at = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
 

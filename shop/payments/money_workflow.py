@@ -105,8 +105,9 @@ def _committed(order_id: int, step: Callable[[], PaymentAction]) -> PaymentActio
         db.session.rollback()
         raise
     order = db.session.get(Order, order_id)
+    confirmed = action.kind is Kind.MANUAL_REFUND  # no notification follows a bank transfer
     announce_order_change(OrderChange(None, order.id, order.user_id, before, order.status,
-                                      action.payment.status, money_moved=True))
+                                      action.payment.status, money_moved=True, refund_confirmed=confirmed))
     return action
 
 

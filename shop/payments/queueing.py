@@ -18,6 +18,7 @@ log = logging.getLogger(__name__)
 
 PROCESS_NOTIFICATION = "payments.process_notification"  # shop.payments.tasks.process_notification
 SEND_PAYMENT_EMAIL = "payments.send_payment_email"  # shop.payments.tasks.send_payment_email
+SEND_REFUND_EMAILS = "payments.send_refund_emails"  # shop.payments.tasks.send_refund_emails
 
 
 def enqueue_notifications(notification_ids: list[int]) -> None:
@@ -36,6 +37,11 @@ def enqueue_notifications(notification_ids: list[int]) -> None:
 def queue_payment_email(message_id: int) -> None:
     """Queue the e-mail that goes with the shopper's inbox message about a payment (after the commit)."""
     broker.publish(current_app.extensions["celery"], SEND_PAYMENT_EMAIL, message_id)
+
+
+def queue_refund_emails(order_id: int) -> None:
+    """Queue the e-mails of the order's bank-confirmed refunds not e-mailed yet (after the commit)."""
+    broker.publish(current_app.extensions["celery"], SEND_REFUND_EMAILS, order_id)
 
 
 def mark_unqueued(notification_ids: list[int], reason: str) -> None:

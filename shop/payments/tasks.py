@@ -15,7 +15,7 @@ from sqlalchemy.exc import DBAPIError
 from shop import broker
 from shop.celery_config import RECONCILE_QUEUE
 from shop.extensions import db
-from shop.payments import applying, emails, gateway, queueing, reconciling, sweeping
+from shop.payments import applying, emails, gateway, queueing, reconciling, refund_emails, sweeping
 from shop.payments.announcing import OrderChange, announce_order_change
 
 log = logging.getLogger(__name__)
@@ -89,12 +89,23 @@ def _log_outcome(notification_id: int, attempt: sweeping.Attempt | None, change:
 
 
 # OSError: smtplib's errors are OSErrors, like a refused or dropped connection to the mail server.
-@shared_task(name=queueing.SEND_PAYMENT_EMAIL, acks_late=True, ignore_result=True,
-             autoretry_for=(OSError, DBAPIError), max_retries=MAX_RETRIES, retry_backoff=RETRY_BASE_SECONDS,
-             retry_backoff_max=RETRY_CAP_SECONDS, retry_jitter=True)
+EMAIL_TASK = {"acks_late": True, "ignore_result": True, "autoretry_for": (OSError, DBAPIError),
+              "max_retries": MAX_RETRIES, "retry_backoff": RETRY_BASE_SECONDS, "retry_backoff_max": RETRY_CAP_SECONDS,
+              "retry_jitter": True}
+
+
+@shared_task(name=queueing.SEND_PAYMENT_EMAIL, **EMAIL_TASK)
 def send_payment_email(message_id: int) -> bool:
     """E-mail the shopper about their payment, once; SMTP and database trouble are retried with backoff."""
     sent = emails.email_payment_once(message_id)
+    db.session.commit()
+    return sent
+
+
+@shared_task(name=queueing.SEND_REFUND_EMAILS, **EMAIL_TASK)
+def send_refund_emails(order_id: int) -> int:
+    """E-mail the shopper each confirmed refund of the order, once each; retried like the payment e-mail."""
+    sent = refund_emails.email_refunds_once(order_id)
     db.session.commit()
     return sent
 

@@ -5,14 +5,15 @@ from datetime import timedelta
 import pytest
 
 from shop.catalog.models import Product
-from shop.extensions import db
+from shop.extensions import db, mail
 from shop.orders.models import Order, OrderStatus
-from shop.payments import ledger, money_workflow
+from shop.payments import announcing, ledger, money_workflow
 from shop.payments.models import MoneyEventKind as K, PaymentAction, PaymentActionState as State, PaymentStatus as P
 from shop.payments.manual_refunds import ManualRefund
 from shop.payments.refunding import ActionRefused
 from shop.payments.timeline import order_timeline
 from shop import jakarta
+from tests.payments.helpers import run_now
 from tests.payments.money_helpers import ADMIN, paid, refund_of, refund_path, waiting
 from tests.payments.test_ledger import AMOUNT, apply, refund, refunded
 
@@ -133,13 +134,15 @@ def test_a_refund_made_in_the_midtrans_dashboard_is_known_only_from_its_notifica
         refund_of(payment, 60000)
 
 
-def test_a_va_payment_is_refunded_by_a_recorded_bank_transfer(midtrans):
+def test_a_va_payment_is_refunded_by_a_recorded_bank_transfer(midtrans, monkeypatch):
+    queued = []
+    monkeypatch.setattr(announcing, "queue_refund_emails", queued.append)
     payment = paid(midtrans, "bank_transfer")
     product_id = payment.order.lines[0].product_id
     result = money_workflow.manual_refund(ManualRefund(payment.order_id, None, "pesanan batal", ADMIN, "BCA-7788",
                                                        jakarta.today(), return_stock=True))
     assert result.ok and result.amount == AMOUNT and midtrans.calls("POST") == []
-    assert amounts(payment)["refunded_amount"] == AMOUNT
+    assert amounts(payment)["refunded_amount"] == AMOUNT and queued == [payment.order_id]  # the shopper's e-mail
     db.session.expire_all()
     order = db.session.get(Order, payment.order_id)
     assert order.status is OrderStatus.REFUNDED and order.stock_released
@@ -177,3 +180,31 @@ def test_the_refund_command_refuses_on_stderr_with_exit_1(midtrans, runner):
     assert result.exit_code == 1 and result.stdout == "" and "melebihi" in result.stderr
     result = runner.invoke(args=["midtrans", "refund", "999999"])
     assert result.exit_code == 1 and "tidak ada" in result.stderr
+
+
+def test_each_confirmed_refund_is_e_mailed_to_the_shopper_once(app, midtrans, monkeypatch):
+    queued = []
+    monkeypatch.setattr(announcing, "queue_refund_emails", queued.append)
+    payment = paid(midtrans)
+    result = refund_of(payment, 30000)
+    entry = fake_entry(midtrans, result.refund_key)
+    for body in ({**entry, "bank_confirmed_at": None}, entry, entry):  # requested, confirmed, duplicated
+        change = apply(payment, refunded(payment, body))
+        db.session.commit()
+        announcing.announce_order_change(change)
+    assert queued == [payment.order_id]  # only when the confirmation was new
+    send = run_now(app, "payments.send_refund_emails")
+    with mail.record_messages() as outbox:
+        assert send(payment.order_id).result == 1 and send(payment.order_id).result == 0
+    [message] = outbox
+    assert message.subject == f"Dana pesanan #{payment.order_id} sudah dikembalikan"
+    assert "Rp 30.000" in message.body and "barang rusak" in message.html
+
+
+def test_show_order_prints_the_ledger_and_each_action_with_its_admin(midtrans, runner):
+    payment = paid(midtrans)
+    refund_of(payment, 20000)
+    shown = json.loads(runner.invoke(args=["shop", "show-order", str(payment.order_id)]).stdout)
+    assert (shown["refund_pending_amount"], shown["refundable_amount"]) == (20000, AMOUNT - 20000)
+    [action] = [entry for entry in shown["timeline"] if entry["kind"] == "refund"]
+    assert action["actor"] == ADMIN and "Refund Rp 20.000 diminta ke Midtrans (diterima)" in action["description"]
