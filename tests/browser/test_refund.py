@@ -9,7 +9,7 @@ from shop.extensions import db
 from tests.browser.helpers import screenshot
 from tests.browser.server import start_gunicorn, stop
 from tests.factories import UserFactory
-from tests.payments.money_helpers import paid
+from tests.payments.money_helpers import paid, waiting
 
 
 @pytest.fixture(scope="module")
@@ -66,3 +66,43 @@ def test_an_admin_refunds_part_of_an_order_through_the_confirmation(fake_midtran
     assert [r["amount"] for r in midtrans.refunds.values()] == [50000] and fits(page, ".timeline")
     shot(page.locator("section.card:has(h2:text('Keuangan'))"), "ledger-360.png")
     shot(page.locator(".timeline"), "timeline-360.png")
+
+
+def committed_admin():
+    admin = UserFactory(is_admin=True)
+    db.session.commit()
+    admin.get_id()
+    return admin
+
+
+def test_an_admin_records_a_manual_bank_refund_for_a_va_order(fake_midtrans_server, new_page, clean_db, midtrans):
+    order_id = paid(midtrans, "bank_transfer").order_id
+    admin = committed_admin()
+    db.session.close()
+    page = new_page(fake_midtrans_server, admin)
+    page.set_viewport_size({"width": 360, "height": 800})
+    page.goto(f"/dashboard/pesanan/detail-pesanan/{order_id}")
+    expect(page.get_by_role("button", name="Lanjut ke konfirmasi")).to_have_count(0)
+    page.get_by_label("No. referensi transfer").fill("BCA 0099")
+    page.get_by_label("Tanggal transfer").fill("2026-12-02")
+    assert fits(page, "#aksi")
+    shot(page.locator("#aksi"), "manual-refund-360.png")
+    page.get_by_role("button", name="Catat pengembalian manual").click()
+    expect(page.get_by_text("Pengembalian dana manual Rp 150.000 sudah dicatat")).to_be_visible()
+    expect(page.locator(".timeline")).to_contain_text("ref BCA 0099")
+    assert midtrans.calls("POST") == []
+
+
+def test_an_admin_approves_a_card_held_for_review(fake_midtrans_server, new_page, clean_db, midtrans):
+    payment = waiting(midtrans, "credit_card", "capture", fraud="challenge")
+    order_id, transaction_id = payment.order_id, payment.transaction_id
+    admin = committed_admin()
+    db.session.close()
+    page = new_page(fake_midtrans_server, admin)
+    page.set_viewport_size({"width": 360, "height": 800})
+    page.goto(f"/dashboard/pesanan/detail-pesanan/{order_id}")
+    expect(page.get_by_role("button", name="Jadikan kedaluwarsa")).to_have_count(0)
+    assert fits(page, "#aksi")
+    page.get_by_role("button", name="Setujui (fraud review)").click()
+    expect(page.get_by_text("disetujui oleh Midtrans")).to_be_visible()
+    assert midtrans.actions == [("approve", transaction_id)]
