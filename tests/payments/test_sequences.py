@@ -24,7 +24,7 @@ from shop.accounts.models import InboxMessage
 from shop.extensions import db, mail
 from shop.orders.models import OrderStatus
 from shop.payments import receiving
-from shop.payments.models import PaymentStatus as P
+from shop.payments.models import MoneyEvent, MoneyEventKind, PaymentStatus as P
 from shop.payments.states import OPEN, PAID
 from tests.payments.helpers import committed_payment, signed
 
@@ -182,7 +182,11 @@ def check_invariants(payment, product, outbox, seen_paid: bool) -> bool:
         assert payment.status not in OPEN, "paid, then pending again"
     inbox = db.session.scalar(select(func.count()).select_from(InboxMessage)
                               .where(InboxMessage.order_id == payment.order_id))
-    assert len(outbox) <= 1 and inbox <= 1, "the shopper was told twice"
+    payment_emails = [m for m in outbox if m.subject.startswith("Pembayaran")]
+    assert len(payment_emails) <= 1 and inbox <= 1, "the shopper was told twice"
+    refunds = db.session.scalar(select(func.count()).select_from(MoneyEvent).where(
+        MoneyEvent.order_id == payment.order_id, MoneyEvent.kind == MoneyEventKind.REFUNDED))
+    assert len(outbox) - len(payment_emails) == refunds, "not one e-mail per confirmed refund"
     assert product.stock == (5 if payment.order.stock_released else 3), "stock released twice or not at all"
     return seen_paid or payment.status in PAID
 
