@@ -14,7 +14,6 @@ from shop.payments import money_workflow, reconciling, refunding, reviewing
 from shop.payments.announcing import announce_order_change
 from shop.payments.gateway import MidtransError
 from shop.payments.ledger import ledger_of, money_events, payment_actions
-from shop.payments.models import PaymentActionKind
 from shop.payments.timeline import order_timeline
 
 log = logging.getLogger(__name__)
@@ -162,11 +161,14 @@ def manual_refund(order_id: int):
     return _money_action(order, lambda: money_workflow.manual_refund(manual))
 
 
-@bp.post("/pesanan/detail-pesanan/<int:order_id>/aksi/<any(cancel, expire, approve, deny):kind>")
+ACTION_URLS = {kind.value.lower(): kind for kind in reviewing.CALLS}  # cancel, expire, approve, deny
+
+
+@bp.post("/pesanan/detail-pesanan/<int:order_id>/aksi/<kind>")
 def payment_action(order_id: int, kind: str):
     """Cancel, expire, approve or deny the attempt that allows it."""
     order = get_order_for_admin(order_id)
-    action = PaymentActionKind(kind.upper())
+    action = ACTION_URLS.get(kind) or abort(404)
     return _money_action(order, lambda: money_workflow.act(order.id, action, current_user.email))
 
 

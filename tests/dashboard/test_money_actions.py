@@ -86,3 +86,9 @@ def test_cancel_from_the_page_calls_midtrans_and_names_the_admin(client, admin, 
     assert "dibatalkan oleh Midtrans" in html and midtrans.actions == [("cancel", payment.transaction_id)]
     [action] = db.session.query(PaymentAction).all()
     assert action.actor == "kasir@contoh.id" and action.state is State.DONE
+
+
+def test_an_unknown_action_is_404_and_calls_nothing(client, admin, midtrans):
+    payment = waiting(midtrans)
+    assert client.post(f"{page(payment.order_id)}/aksi/refund-all").status_code == 404
+    assert midtrans.calls("POST") == [] and db.session.query(PaymentAction).count() == 0
