@@ -19,7 +19,7 @@ OUTCOMES = {"APPLIED": "diterapkan", "DUPLICATE": "duplikat, tidak mengubah apa 
 SOURCES = {Source.WEBHOOK: "Notifikasi Midtrans", Source.RECONCILE: "Cek status Midtrans",
            Source.REPLAY: "Notifikasi diputar ulang"}
 ACTOR_LABELS = {"shopper": "pembeli", "webhook": "notifikasi Midtrans", "reconciler": "rekonsiliasi",
-                "system": "sistem"}
+                "system": "sistem", "cli": "admin (baris perintah)"}
 MONEY = {K.PAID: "Pembayaran diterima", K.REVERSED: "Pembayaran dibatalkan Midtrans (reversal/void)",
          K.REFUND_REQUESTED: "Pengembalian dana diajukan", K.REFUNDED: "Pengembalian dana dikonfirmasi bank",
          K.CHARGEBACK: "Dana ditarik kembali oleh penerbit kartu (chargeback)"}
