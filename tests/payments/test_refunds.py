@@ -3,6 +3,7 @@ import json
 from datetime import timedelta
 
 import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from shop.catalog.models import Product
 from shop.extensions import db, mail
@@ -208,3 +209,34 @@ def test_show_order_prints_the_ledger_and_each_action_with_its_admin(midtrans, r
     assert (shown["refund_pending_amount"], shown["refundable_amount"]) == (20000, AMOUNT - 20000)
     [action] = [entry for entry in shown["timeline"] if entry["kind"] == "refund"]
     assert action["actor"] == ADMIN and "Refund Rp 20.000 diminta ke Midtrans (diterima)" in action["description"]
+
+
+STEP = st.tuples(st.sampled_from([None, 1000, 50000, 100000, 150000, 150001]), st.sampled_from([None, "503", "414"]))
+
+
+@settings(max_examples=25, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(steps=st.lists(STEP, min_size=1, max_size=5), order=st.randoms(use_true_random=False))
+def test_refunds_and_their_notifications_never_exceed_what_was_paid(midtrans, steps, order):
+    midtrans.reset()
+    payment = paid(midtrans)
+    for amount, fault in steps:
+        left = AMOUNT - sum(r["amount"] for r in midtrans.refunds.values())
+        if fault:
+            midtrans.script("POST", refund_path(payment), 200 if fault == "414" else 503,
+                            {"status_code": fault, "status_message": "scripted"})
+        try:
+            result = refund_of(payment, amount)
+        except ActionRefused:
+            assert (amount if amount is not None else left) > left or left == 0 or amount == 0
+            midtrans.scripts.clear()
+            continue
+        assert result.ok is (fault != "414")
+        assert amounts(payment)["refundable_amount"] == AMOUNT - sum(r["amount"] for r in midtrans.refunds.values())
+    entries = [fake_entry(midtrans, key, confirmed) for key in midtrans.refunds for confirmed in (False, True, True)]
+    order.shuffle(entries)
+    for entry in entries:  # both notifications of every refund, the confirmation twice, in any order
+        confirm(payment, entry)
+    done = sum(r["amount"] for r in midtrans.refunds.values())
+    assert done <= AMOUNT and amounts(payment) == {"paid_amount": AMOUNT, "refunded_amount": done,
+                                                   "refund_pending_amount": 0, "refundable_amount": AMOUNT - done}
