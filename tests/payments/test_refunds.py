@@ -49,7 +49,19 @@ def test_a_full_refund_is_asked_once_then_confirmed_by_its_notifications(midtran
     confirm(payment, entry, total=True)  # duplicated
     assert amounts(payment) == {"paid_amount": AMOUNT, "refunded_amount": AMOUNT, "refund_pending_amount": 0,
                                 "refundable_amount": 0}
-    assert db.session.get(Order, payment.order_id).status is OrderStatus.REFUNDED
+    order = db.session.get(Order, payment.order_id)
+    assert order.status is OrderStatus.REFUNDED and not order.stock_released  # stock stays unless asked
+
+
+def test_an_admin_may_return_the_stock_with_a_refund_once_midtrans_accepts_it(midtrans):
+    payment = paid(midtrans)
+    product_id = payment.order.lines[0].product_id
+    midtrans.script("POST", refund_path(payment), 200, {"status_code": "412", "status_message": "no"})
+    assert not refund_of(payment, 10000, return_stock=True).ok
+    assert db.session.get(Product, product_id).stock == 3  # refused: nothing goes back
+    assert refund_of(payment, 10000, return_stock=True).ok
+    db.session.expire_all()
+    assert db.session.get(Product, product_id).stock == 5
 
 
 def test_partial_refunds_add_up_to_the_balance_and_no_further(midtrans):
