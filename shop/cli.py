@@ -16,7 +16,7 @@ from shop.checkout.services import CheckoutError, Shipping
 from shop.checkout.workflow import checkout_and_pay
 from shop.extensions import db
 from shop.orders.models import Order
-from shop.payments.ledger import ledger_of, money_events
+from shop.payments.ledger import ledger_of, money_events, payment_actions
 from shop.payments.timeline import order_timeline
 
 shop_cli = AppGroup("shop", help="Shop operations: seed-demo, place-order, show-order.")
@@ -109,7 +109,7 @@ def show_order_command(order_id: int):
 
 
 def order_as_dict(order: Order) -> dict:
-    events = money_events(order.id)
+    events, actions = money_events(order.id), payment_actions(order.id)
     return {
         "order_id": order.id,
         "status": order.status.value,
@@ -119,8 +119,8 @@ def order_as_dict(order: Order) -> dict:
         "lines": [{"sku": line.sku, "name": line.name, "unit_price": line.unit_price,
                    "quantity": line.quantity, "subtotal": line.subtotal} for line in order.lines],
         "payments": [_payment_as_dict(payment) for payment in order.payments],
-        **ledger_of(events).as_dict(),
-        "timeline": [entry.as_dict() for entry in order_timeline(order, events)],
+        **ledger_of(events, actions).as_dict(),
+        "timeline": [entry.as_dict() for entry in order_timeline(order, events, actions)],
     }
 
 

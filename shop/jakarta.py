@@ -49,3 +49,8 @@ def for_spreadsheet(moment: datetime | None) -> str:
 def start_of_day(day: date) -> datetime:
     """Midnight at the start of `day` in Jakarta."""
     return datetime.combine(day, time.min, tzinfo=ZONE)
+
+
+def today() -> date:
+    """Today's date in Jakarta."""
+    return datetime.now(ZONE).date()

@@ -32,6 +32,7 @@ class Scripted:
     body: object
     delay: float = 0.0
     raw: bool = False  # body is sent as-is (e.g. an HTML error page)
+    process: bool = False  # handled as the healthy fake would, then answered after `delay` (a late answer)
 
 
 @dataclass
@@ -43,10 +44,17 @@ class MidtransFake:
     url: str = ""
     in_flight: int = 0
     most_in_flight: int = 0
+    refunds: dict = field(default_factory=dict)  # refund_key -> {"ident", "amount", "reason", "id"}
+    actions: list = field(default_factory=list)  # (action, ident) for cancel / expire / approve / deny done
 
-    def script(self, method: str, path: str, status: int, body, delay: float = 0.0, raw: bool = False):
+    def script(self, method: str, path: str, status: int, body, delay: float = 0.0, raw: bool = False,
+               process: bool = False):
         with self.lock:
-            self.scripts.setdefault((method, path), []).append(Scripted(status, body, delay, raw))
+            self.scripts.setdefault((method, path), []).append(Scripted(status, body, delay, raw, process))
+
+    def answer_late_once(self, method: str, path: str, delay: float) -> None:
+        """The next such request is carried out, but answered only after `delay` (the caller times out)."""
+        self.script(method, path, 200, None, delay=delay, process=True)
 
     def reset(self, drain_seconds: float = 10.0) -> None:
         """Forget every request, status and script; first let a late answer of the last test finish,
@@ -58,6 +66,8 @@ class MidtransFake:
             self.requests.clear()
             self.statuses.clear()
             self.scripts.clear()
+            self.refunds.clear()
+            self.actions.clear()
             self.most_in_flight = self.in_flight
 
     def answers_status(self, body: dict, *idents: str) -> None:
@@ -85,8 +95,10 @@ class MidtransFake:
                 self.in_flight -= 1
 
     def _answer(self, request: Request, body: str, scripted: Scripted | None) -> Response:
-        if scripted is None:
+        if scripted is None or scripted.process:
+            delay = scripted.delay if scripted else 0.0
             scripted = self.default(request.method, request.path, body)
+            scripted.delay = delay
         if scripted.delay:
             time.sleep(scripted.delay)
         payload = scripted.body if scripted.raw else json.dumps(scripted.body)
@@ -103,7 +115,60 @@ class MidtransFake:
             if found is None:
                 return Scripted(404, {"status_code": "404", "status_message": "Transaction doesn't exist."})
             return Scripted(200, found)
+        if method == "POST" and path.startswith("/v2/"):
+            ident, _, action = path[len("/v2/"):].partition("/")
+            if action == "refund":
+                return self._refund(ident, json.loads(body or "{}"))
+            if action in CHANGES:
+                return self._change(ident, action)
         return Scripted(404, {"status_code": "404", "status_message": "The requested resource is not found"})
+
+
+    def _refund(self, ident: str, request: dict) -> Scripted:
+        """Midtrans's refund: once per refund_key (406 after), within what was paid (414 beyond)."""
+        found = self.statuses.get(ident)
+        if found is None:
+            return Scripted(200, {"status_code": "404", "status_message": "Transaction doesn't exist."})
+        with self.lock:
+            if request.get("refund_key") in self.refunds:
+                return Scripted(200, {"status_code": "406", "status_message": "Duplicate refund ID"})
+            paid = int(float(found["gross_amount"]))
+            done = sum(r["amount"] for r in self.refunds.values() if r["ident"] == ident)
+            amount = int(request.get("amount") or paid - done)
+            if amount < 1 or done + amount > paid:
+                return Scripted(200, {"status_code": "414", "status_message": "Refund amount exceeds the balance"})
+            refund_id = len(self.refunds) + 1
+            self.refunds[request["refund_key"]] = {"ident": ident, "amount": amount, "id": refund_id,
+                                                   "reason": request.get("reason")}
+        status = "refund" if done + amount == paid else "partial_refund"
+        return Scripted(200, {**found, "status_code": "200", "status_message": "Success, refund request is approved",
+                              "transaction_status": status, "refund_chargeback_id": refund_id,
+                              "refund_amount": f"{amount}.00", "refund_key": request["refund_key"]})
+
+    def _change(self, ident: str, action: str) -> Scripted:
+        found = self.statuses.get(ident)
+        if found is None:
+            return Scripted(200, {"status_code": "404", "status_message": "Transaction doesn't exist."})
+        allowed, status, code = CHANGES[action]
+        if (found["transaction_status"], found.get("fraud_status")) not in allowed:
+            return Scripted(200, {"status_code": "412",
+                                  "status_message": "Merchant cannot modify the status of the transaction"})
+        with self.lock:
+            self.actions.append((action, ident))
+        return Scripted(200, {**found, "status_code": code, "transaction_status": status,
+                              "fraud_status": "accept" if action == "approve" else found.get("fraud_status"),
+                              "status_message": f"Success, transaction is {action}d"})
+
+
+CHALLENGED = {("capture", "challenge")}
+# action -> ((transaction_status, fraud_status) it is allowed for, the status after, the answer's status_code)
+CHANGES = {
+    "cancel": ({("pending", None), ("pending", "accept"), ("capture", "accept"), ("authorize", "accept")}
+               | CHALLENGED, "cancel", "200"),
+    "expire": ({("pending", None), ("pending", "accept")}, "expire", "407"),
+    "approve": (CHALLENGED, "capture", "200"),
+    "deny": (CHALLENGED, "deny", "200"),
+}
 
 
 class FakeServer:

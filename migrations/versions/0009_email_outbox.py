@@ -2,7 +2,7 @@
 loses emailed_at and email_queued_at (the paid order's e-mail is an outbox row now)
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 Create Date: 2026-12-03
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 
 revision = '0009'
-down_revision = '0007'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 
@@ -35,7 +35,14 @@ def upgrade():
     # The sweeper's question, "which e-mails are still owed?", reads only those rows.
     op.create_index('ix_email_outbox_unsent', 'email_outbox', ['created_at'], unique=False,
                     postgresql_where=sa.text('outcome IS NULL'), sqlite_where=sa.text('outcome IS NULL'))
-    # Messages whose e-mail was still owed at the upgrade are not carried over (at most a day's worth).
+    # A paid order's e-mail still owed at the upgrade stays owed, now as an outbox row.
+    op.execute("INSERT INTO email_outbox (kind, key, created_at, claims) "
+               "SELECT 'order.paid', 'order:' || order_id, MIN(created_at), 0 FROM inbox_messages "
+               "WHERE emailed_at IS NULL AND order_id IS NOT NULL GROUP BY order_id")
+    # Refunds recorded before the upgrade are not e-mailed now, months later: owed and settled as skipped.
+    op.execute("INSERT INTO email_outbox (kind, key, created_at, claims, outcome) "
+               "SELECT 'order.refunded', 'refund:' || id, recorded_at, 0, 'skipped' FROM money_events "
+               "WHERE kind = 'REFUNDED'")
     op.drop_index('ix_inbox_messages_unsent', table_name='inbox_messages')
     with op.batch_alter_table('inbox_messages', schema=None) as batch_op:
         batch_op.drop_column('email_queued_at')

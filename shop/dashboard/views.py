@@ -6,18 +6,18 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from shop.caching import DASHBOARD_DETAIL, DASHBOARD_LIST, cached_html
-from shop.dashboard.forms import OrderFilterForm
+from shop.dashboard.forms import ManualRefundForm, OrderFilterForm, RefundForm
 from shop.extensions import db, login_manager
 from shop.models import utcnow
 from shop import jakarta
 from shop.dashboard import export, services, wording
 from shop.operations.health import webhook_health
 from shop.orders.services import get_order_for_admin, orders_stamp
-from shop.payments import reconciling
+from shop.payments import money_workflow, reconciling, refunding, reviewing
 from shop.payments.announcing import announce_order_change
 from shop.payments.gateway import MidtransError
 from shop.payments.instructions import payment_method
-from shop.payments.ledger import ledger_of, money_events
+from shop.payments.ledger import ledger_of, money_events, payment_actions
 from shop.payments.timeline import order_timeline
 
 log = logging.getLogger(__name__)
@@ -94,11 +94,13 @@ def order_detail(order_id: int):
 
 
 def _render_detail(order) -> str:
-    events = money_events(order.id)
+    events, actions = money_events(order.id), payment_actions(order.id)
     return render_template(
         "dashboard/_order_detail.html", order=order, history=services.notification_history(order),
-        attention=services.needs_attention(order), ledger=ledger_of(events), timeline=order_timeline(order, events),
-        words=wording, method_name=payment_method)
+        attention=services.needs_attention(order), ledger=ledger_of(events, actions),
+        timeline=order_timeline(order, events, actions), refund=refunding.refund_options(order),
+        allowed=reviewing.allowed_actions(order), refund_form=RefundForm(formdata=None),
+        manual_form=ManualRefundForm(formdata=None), words=wording, method_name=payment_method)
 
 
 @bp.post("/pesanan/detail-pesanan/<int:order_id>/cek-status/<int:payment_id>")
@@ -136,3 +138,73 @@ def _run_payment_action(order, action, target_id: int, done: str):
     return back
 
 
+
+
+# --- giving money back, stopping and reviewing payments --------------------------------------
+
+@bp.post("/pesanan/detail-pesanan/<int:order_id>/refund/konfirmasi")
+def refund_confirm(order_id: int):
+    """The confirmation step: what will be refunded, with the refund_key the confirmed form sends."""
+    order = get_order_for_admin(order_id)
+    form = RefundForm()
+    if not form.validate():
+        flash(_first_error(form), "error")
+        return redirect(url_for(".order_detail", order_id=order.id), 303)
+    form.refund_key.data = refunding.new_refund_key(order.id)
+    return render_template("dashboard/refund_confirm.html", order=order, form=form,
+                           refund=refunding.refund_options(order))
+
+
+@bp.post("/pesanan/detail-pesanan/<int:order_id>/refund")
+def refund(order_id: int):
+    """Refund through Midtrans (sent again with the same key while its answer is unknown)."""
+    order = get_order_for_admin(order_id)
+    form = RefundForm()
+    if not form.validate() or not form.refund_key.data:
+        flash(_first_error(form) or "Konfirmasi refund dulu.", "error")
+        return redirect(url_for(".order_detail", order_id=order.id), 303)
+    asked = refunding.RefundRequest(order.id, form.amount.data, form.reason.data or "", current_user.email,
+                                       form.refund_key.data, form.return_stock.data)
+    return _money_action(order, lambda: money_workflow.refund(asked))
+
+
+@bp.post("/pesanan/detail-pesanan/<int:order_id>/refund-manual")
+def manual_refund(order_id: int):
+    """Record a refund the merchant made by bank transfer."""
+    order = get_order_for_admin(order_id)
+    form = ManualRefundForm()
+    if not form.validate():
+        flash(_first_error(form), "error")
+        return redirect(url_for(".order_detail", order_id=order.id), 303)
+    manual = money_workflow.ManualRefund(order.id, form.amount.data, form.reason.data or "", current_user.email,
+                                         form.transfer_reference.data, form.transferred_on.data,
+                                         form.return_stock.data)
+    return _money_action(order, lambda: money_workflow.manual_refund(manual))
+
+
+ACTION_URLS = {kind.value.lower(): kind for kind in reviewing.CALLS}  # cancel, expire, approve, deny
+
+
+@bp.post("/pesanan/detail-pesanan/<int:order_id>/aksi/<kind>")
+def payment_action(order_id: int, kind: str):
+    """Cancel, expire, approve or deny the attempt that allows it."""
+    order = get_order_for_admin(order_id)
+    action = ACTION_URLS.get(kind) or abort(404)
+    return _money_action(order, lambda: money_workflow.act(order.id, action, current_user.email))
+
+
+def _money_action(order, run):
+    try:
+        result = run()
+    except refunding.ActionRefused as refused:
+        flash(str(refused), "error")
+    else:
+        flash(result.message, "success" if result.ok else "error")
+    return redirect(url_for(".order_detail", order_id=order.id), 303)
+
+
+def _first_error(form) -> str:
+    for name, errors in form.errors.items():
+        label = getattr(form, name).label.text if hasattr(form, name) else name
+        return f"{label}: {errors[0]}"
+    return ""

@@ -25,6 +25,9 @@ CREATE TABLE IF NOT EXISTS transactions (
     order_id TEXT PRIMARY KEY, transaction_id TEXT NOT NULL UNIQUE, method TEXT NOT NULL,
     gross_amount INTEGER NOT NULL, transaction_time TEXT NOT NULL, notify_urls TEXT NOT NULL,
     finish_url TEXT, body TEXT, updated_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS refunds (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, refund_key TEXT NOT NULL UNIQUE, order_id TEXT NOT NULL,
+    amount INTEGER NOT NULL, reason TEXT, created_at TEXT NOT NULL, bank_confirmed_at TEXT);
 CREATE TABLE IF NOT EXISTS deliveries (
     id INTEGER PRIMARY KEY AUTOINCREMENT, order_id TEXT NOT NULL, transaction_status TEXT,
     url TEXT NOT NULL, attempt INTEGER NOT NULL, answer TEXT NOT NULL, at TEXT NOT NULL);
@@ -152,6 +155,12 @@ class EmulatorStore:
         """Look a transaction up by its order id or its transaction id, as GET status does."""
         with self.connect() as conn:
             row = _transaction_row(conn, ident)
+        return _record(row) if row else None
+
+    @staticmethod
+    def transaction_in(conn: sqlite3.Connection, ident: str) -> Record | None:
+        """The transaction `ident` as read in the caller's own transaction `conn`."""
+        row = _transaction_row(conn, ident)
         return _record(row) if row else None
 
     def ensure_transaction(self, txn: Transaction, notify_urls: list) -> Record:

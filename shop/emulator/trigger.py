@@ -8,6 +8,7 @@ import uuid
 
 from shop import jakarta
 from shop.emulator import notifications as shapes
+from shop.emulator import refunds
 from shop.emulator.store import EmulatorStore
 from shop.payments.models import Payment
 
@@ -16,13 +17,18 @@ ALIASES = {"bank_transfer": "bca_va", "cstore": "indomaret", "mandiri_bill": "ec
 METHOD_CHOICES = sorted(set(shapes.METHODS) | set(ALIASES))
 
 
+# Money going back, as a refund made in Midtrans's dashboard would send it: the whole amount or half.
+MONEY_BACK = ("refund", "partial_refund", "chargeback", "partial_chargeback")
+
+
 def parse_statuses(text: str) -> list[str]:
     """"pending,settlement" -> ["pending", "settlement"], refusing unknown names."""
     statuses = [part.strip().lower() for part in text.split(",")]
-    unknown = [s for s in statuses if s not in shapes.STATUSES]
+    known = (*shapes.STATUSES, *MONEY_BACK)
+    unknown = [s for s in statuses if s not in known]
     if unknown:
         raise shapes.UnsupportedNotification(
-            f"unknown status {', '.join(map(repr, unknown))}; choose from {', '.join(shapes.STATUSES)}")
+            f"unknown status {', '.join(map(repr, unknown))}; choose from {', '.join(known)}")
     return statuses
 
 
@@ -41,7 +47,22 @@ def build_bodies(payment: Payment, statuses: list[str], method: str | None, serv
     """Signed bodies for `payment` reaching each status in turn."""
     method = ALIASES.get(method, method)
     txn = _transaction(payment, method, store, notify_url)
-    return [shapes.build_notification(txn, status, server_key) for status in statuses]
+    bodies = []
+    for status in statuses:
+        if status in MONEY_BACK:
+            bodies.extend(_money_back(txn, status, server_key))
+        else:
+            bodies.append(shapes.build_notification(txn, status, server_key))
+    return bodies
+
+
+def _money_back(txn: shapes.Transaction, status: str, server_key: str) -> list[dict]:
+    """A refund's two notifications (requested, then bank-confirmed), or a chargeback's one."""
+    amount = txn.gross_amount if status in ("refund", "chargeback") else max(1, txn.gross_amount // 2)
+    key, now, chargeback = f"trigger-{uuid.uuid4().hex[:12]}", jakarta.to_midtrans(), "chargeback" in status
+    entry = refunds.refund_entry(uuid.uuid4().int % 10**9, amount, key, "dari flask midtrans trigger", now, None)
+    confirmed = [refunds.refund_body(txn, [{**entry, "bank_confirmed_at": now}], server_key, None, chargeback)]
+    return confirmed if chargeback else [refunds.refund_body(txn, [entry], server_key, None)] + confirmed
 
 
 def _transaction(payment: Payment, method: str | None, store: EmulatorStore | None,

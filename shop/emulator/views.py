@@ -12,7 +12,7 @@ import uuid
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
 
 from shop.emulator import notifications as shapes
-from shop.emulator import services
+from shop.emulator import refunds, services
 from shop.emulator.store import StatusNotAllowed, TokenUnusable
 
 bp = Blueprint("midtrans_emulator", __name__)
@@ -24,6 +24,7 @@ SNAP_401 = {"error_messages": [
 CORE_401 = {"status_code": "401",
             "status_message": "Transaction cannot be authorized with the current client/server key."}
 NOT_ALLOWED = {"status_code": "412", "status_message": "Merchant cannot modify the status of the transaction"}
+DUPLICATE_REFUND = {"status_code": "406", "status_message": "Duplicate refund ID"}
 
 
 @bp.before_request
@@ -87,6 +88,21 @@ def expire(ident: str):
     return _core_change(services.expire, ident)
 
 
+@bp.post("/v2/<ident>/approve")
+def approve(ident: str):
+    return _core_change(refunds.approve, ident)
+
+
+@bp.post("/v2/<ident>/deny")
+def deny(ident: str):
+    return _core_change(refunds.deny, ident)
+
+
+@bp.post("/v2/<ident>/refund")
+def refund(ident: str):
+    return _core_change(lambda found: refunds.refund(found, request.get_json(silent=True)), ident)
+
+
 def _core_change(change, ident: str):
     if not server_key_given():
         return CORE_401, 401
@@ -96,6 +112,10 @@ def _core_change(change, ident: str):
         return not_found()
     except StatusNotAllowed:
         return NOT_ALLOWED
+    except refunds.DuplicateRefund:
+        return DUPLICATE_REFUND
+    except refunds.RefundRejected as exc:
+        return {"status_code": "414", "status_message": f"Refund rejected: {exc}"}
     return answer
 
 
@@ -109,7 +129,7 @@ def qr_code(payment_type: str, ident: str):
     return Response(services.qr_png(record), mimetype="image/png")
 
 
-API_VIEWS = (snap_create, status, cancel, expire)
+API_VIEWS = (snap_create, status, cancel, expire, approve, deny, refund)
 
 
 # --- pages for a person ----------------------------------------------------------------------

@@ -24,7 +24,7 @@ from shop.orders import lifecycle
 from shop.orders.models import Order
 from shop.payments import emails, gateway, ledger, states
 from shop.payments.announcing import OrderChange
-from shop.payments.models import Notification, NotificationOutcome, NotificationState, Payment
+from shop.payments.models import MoneyEventKind, Notification, NotificationOutcome, NotificationState, Payment
 
 log = logging.getLogger(__name__)
 
@@ -56,14 +56,16 @@ def apply_status(payment_id: int, status: dict, notification_id: int, *, verifie
         return OrderChange(None, order.id, order.user_id, before, before, payment.status)
     payment_before = payment.status
     outcome = _decide(payment, status, verified)
-    money_moved = outcome in COUNTED and ledger.record_movements(payment, payment_before, status, actor)
+    moved = ledger.record_movements(payment, payment_before, status, actor) if outcome in COUNTED else set()
     _follow_order(order, payment)
     if verified:
         payment.last_checked_at = utcnow()
     email_ids = emails.owe_emails(order, before, payment, payment_before)  # flushes the changes first
+    if MoneyEventKind.REFUNDED in moved:
+        email_ids += emails.owe_refund_emails(order.id)
     _finish(notification_id, outcome)
     return OrderChange(outcome, order.id, order.user_id, before, order.status, payment.status,
-                       email_ids, money_moved=money_moved)
+                       email_ids, money_moved=bool(moved))
 
 
 def lock_payment(payment_id: int, notification_id: int | None) -> tuple[Order, Payment, NotificationState | None]:

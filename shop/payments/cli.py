@@ -17,7 +17,7 @@ from shop.emulator.sender import HEADERS
 from shop.emulator.store import EmulatorStore
 from shop.extensions import db
 from shop.orders.models import Order
-from shop.payments import gateway, reconciling
+from shop.payments import gateway, money_commands, reconciling
 from shop.payments.announcing import announce_order_change
 from shop.payments.models import Payment
 
@@ -37,8 +37,10 @@ midtrans_cli = AppGroup("midtrans", help="Midtrans tools: trigger, sign, reconci
 def trigger(order_id: str, statuses: str, method: str | None, url: str | None, duplicate: int, delay: float):
     """POST signed notifications for ORDER_ID (a Midtrans order id), e.g. STATUSES=pending,settlement.
 
-    Statuses: pending, capture, challenge, settlement, deny, expire, cancel. They are sent in the
-    order given, so settlement,pending rehearses out-of-order delivery.
+    Statuses: pending, capture, challenge, settlement, deny, expire, cancel, and money going back as
+    if from Midtrans's dashboard: refund, partial_refund (half; each sends the requested and the
+    bank-confirmed notification), chargeback, partial_chargeback. They are sent in the order given,
+    so settlement,pending rehearses out-of-order delivery.
     """
     payment = db.session.scalar(db.select(Payment).filter_by(midtrans_order_id=order_id))
     if payment is None:
@@ -245,3 +247,7 @@ def replay(notification_id: int):
         raise click.ClickException(f"Midtrans could not confirm it: {type(exc).__name__}: {exc}") from exc
     announce_order_change(check.change)
     click.echo(f"notification {notification_id} replayed as notification {check.notification_id}: {check.describe()}")
+
+
+for _command in money_commands.COMMANDS:
+    midtrans_cli.add_command(_command)

@@ -6,6 +6,7 @@ then: a reminder to pay for an attempt that is no longer pending says nothing an
 """
 from flask import current_app
 from flask_mail import Message
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from shop import vocabulary
@@ -13,11 +14,12 @@ from shop.extensions import db
 from shop.orders.models import Order, OrderStatus
 from shop.outbox import services as outbox
 from shop.payments import instructions
-from shop.payments.models import Payment, PaymentStatus
+from shop.payments.models import MoneyEvent, MoneyEventKind, Payment, PaymentStatus
 
 AWAITING = "order.awaiting_payment"  # key payment:<id>: how to pay, the amount and the deadline
 PAID = "order.paid"  # key order:<id>: the receipt
 FAILED = "order.payment_failed"  # key payment:<id>: failed or expired, with the way to pay again
+REFUNDED = "order.refunded"  # key refund:<money event id>: one bank-confirmed refund (or manual bank refund)
 ENDED = {OrderStatus.FAILED, OrderStatus.EXPIRED}  # an attempt that ended unpaid: the way to pay again
 
 
@@ -32,6 +34,13 @@ def owe_emails(order: Order, order_before: OrderStatus, payment: Payment,
     if order.status is not order_before and order.status in ENDED:
         due.append((FAILED, f"payment:{payment.id}"))
     return tuple(filter(None, (outbox.add(kind, key) for kind, key in due)))
+
+
+def owe_refund_emails(order_id: int) -> tuple[int, ...]:
+    """Owe the shopper one e-mail per bank-confirmed refund of the order (flushes); the new rows' ids."""
+    refunds = db.session.scalars(select(MoneyEvent.id).where(
+        MoneyEvent.order_id == order_id, MoneyEvent.kind == MoneyEventKind.REFUNDED)).all()
+    return tuple(filter(None, (outbox.add(REFUNDED, f"refund:{i}") for i in refunds)))
 
 
 @outbox.renders(AWAITING)
@@ -64,6 +73,14 @@ def payment_failed(key: str) -> Message | None:
         return None
     why = vocabulary.order_status_label(order.status if order.status in ENDED else OrderStatus.FAILED).lower()
     return _message(f"Pembayaran pesanan #{order.id} {why}", "payment_failed", order, payment=payment, why=why)
+
+
+@outbox.renders(REFUNDED)
+def refunded(key: str) -> Message:
+    """What went back to the shopper, how and why."""
+    refund = db.session.get(MoneyEvent, int(key.removeprefix("refund:")))
+    order = _order(refund.order_id)
+    return _message(f"Dana pesanan #{order.id} sudah dikembalikan", "refund_confirmed", order, refund=refund)
 
 
 def _paid_method(order: Order) -> str | None:

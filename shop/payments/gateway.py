@@ -31,10 +31,12 @@ class MidtransError(Exception):
 
     category = "error"
 
-    def __init__(self, message: str, messages: list[str] | None = None, http_status: int | None = None):
+    def __init__(self, message: str, messages: list[str] | None = None, http_status: int | None = None,
+                 code: int | None = None):
         super().__init__(message)
         self.messages = messages or []
         self.http_status = http_status
+        self.code = code  # Midtrans's own status code (the body's when the HTTP status was 200)
 
 
 class MidtransUnavailable(MidtransError):
@@ -153,15 +155,51 @@ def _status_slots() -> threading.BoundedSemaphore:
 
 
 def cancel(transaction_or_order_id: str) -> dict:
-    """POST /v2/{id}/cancel."""
-    core = _core_api()
-    return _call("cancel", transaction_or_order_id, lambda: core.transactions.cancel(transaction_or_order_id))
+    """POST /v2/{id}/cancel: void a pending, authorized, challenged or not yet settled card transaction."""
+    return _change_status("cancel", transaction_or_order_id)
 
 
 def expire(transaction_or_order_id: str) -> dict:
     """POST /v2/{id}/expire (Midtrans answers body status_code 407 on success)."""
+    return _change_status("expire", transaction_or_order_id)
+
+
+def approve(transaction_id: str) -> dict:
+    """POST /v2/{id}/approve: accept a card payment held by fraud review (fraud_status=challenge)."""
+    return _change_status("approve", transaction_id)
+
+
+def deny(transaction_id: str) -> dict:
+    """POST /v2/{id}/deny: refuse a card payment held by fraud review."""
+    return _change_status("deny", transaction_id)
+
+
+def _change_status(action: str, ident: str) -> dict:
+    transactions = _core_api().transactions
+    return _call(action, ident, lambda: getattr(transactions, action)(ident))
+
+
+DUPLICATE_REFUND = 406
+
+
+def refund(transaction_or_order_id: str, refund_key: str, amount: int, reason: str) -> dict:
+    """POST /v2/{id}/refund with our stored `refund_key`, retried with the same key.
+
+    Midtrans refunds a key once: 406 "Duplicate refund ID" for a key that only this shop makes
+    means an earlier try of this same refund reached Midtrans (say, before a timeout), so it is
+    answered as done, with `duplicate` set, rather than raised.
+    """
     core = _core_api()
-    return _call("expire", transaction_or_order_id, lambda: core.transactions.expire(transaction_or_order_id))
+    payload = {"refund_key": refund_key, "amount": amount, "reason": reason}
+    try:
+        return _call("refund", transaction_or_order_id,
+                     lambda: core.transactions.refund(transaction_or_order_id, payload))
+    except MidtransRejected as error:
+        if error.code != DUPLICATE_REFUND:
+            raise
+        log.info("midtrans refund ref=%s key=%s: 406, already refunded with this key", transaction_or_order_id,
+                 refund_key)
+        return {"status_code": str(DUPLICATE_REFUND), "refund_key": refund_key, "duplicate": True}
 
 
 def _client_kwargs() -> dict:
@@ -242,12 +280,12 @@ def _classify_api_error(exc: MidtransAPIError) -> MidtransError:
     messages = [str(m) for m in messages if m]
     status = body_status if http_status < 400 else http_status
     if status == 404 or body_status == 404:
-        return MidtransNotFound("Midtrans does not know this transaction", messages, http_status)
+        return MidtransNotFound("Midtrans does not know this transaction", messages, http_status, 404)
     if status == 401:
-        return MidtransAuthError("Midtrans refused the server key", messages, http_status)
+        return MidtransAuthError("Midtrans refused the server key", messages, http_status, status)
     if status == 429 or status >= 500:
-        return MidtransUnavailable(f"Midtrans answered {status}", messages, http_status)
-    return MidtransRejected(f"Midtrans rejected the request ({status})", messages, http_status)
+        return MidtransUnavailable(f"Midtrans answered {status}", messages, http_status, status)
+    return MidtransRejected(f"Midtrans rejected the request ({status})", messages, http_status, status)
 
 
 def _int_or_zero(value) -> int:

@@ -21,7 +21,8 @@ from shop import jakarta
 from shop.extensions import db
 from shop.models import utcnow
 from shop.payments import states
-from shop.payments.models import MoneyEvent, MoneyEventKind as K, Payment, PaymentStatus
+from shop.payments.models import (MoneyEvent, MoneyEventKind as K, Payment, PaymentAction, PaymentActionKind,
+                                  PaymentActionState, PaymentStatus)
 
 REFUND_STATUSES = {"refund", "partial_refund"}
 CHARGEBACK_STATUSES = {"chargeback", "partial_chargeback"}
@@ -44,17 +45,31 @@ class Ledger:
                 "refund_pending_amount": self.refund_pending, "refundable_amount": self.refundable}
 
 
-def ledger_of(events: list[MoneyEvent]) -> Ledger:
-    """Derive the amounts from an order's movements."""
+def ledger_of(events: list[MoneyEvent], actions: list[PaymentAction] = ()) -> Ledger:
+    """Derive the amounts from an order's movements, and the refunds the shop asked for (`actions`)
+    that no movement reports yet: those are pending too, so they are never refunded twice."""
     total = {kind: sum(e.amount for e in events if e.kind is kind) for kind in K}
     confirmed = {e.key for e in events if e.kind is K.REFUNDED}
     pending = sum(e.amount for e in events if e.kind is K.REFUND_REQUESTED and e.key not in confirmed)
     return Ledger(paid=total[K.PAID] - total[K.REVERSED], refunded=total[K.REFUNDED] + total[K.CHARGEBACK],
-                  refund_pending=pending)
+                  refund_pending=pending + unreported_refunds(events, actions))
+
+
+def unreported_refunds(events: list[MoneyEvent], actions: list[PaymentAction]) -> int:
+    """What the shop asked Midtrans to refund (or may have: its answer is unknown) that no movement reports yet."""
+    reported = {e.refund_key for e in events if e.refund_key}
+    return sum(a.amount or 0 for a in actions if a.kind is PaymentActionKind.REFUND
+               and a.state is not PaymentActionState.FAILED and a.refund_key not in reported)
 
 
 def order_ledger(order_id: int) -> Ledger:
-    return ledger_of(money_events(order_id))
+    return ledger_of(money_events(order_id), payment_actions(order_id))
+
+
+def payment_actions(order_id: int) -> list[PaymentAction]:
+    """What admins did to the order's payments, oldest first."""
+    return list(db.session.scalars(select(PaymentAction).where(PaymentAction.order_id == order_id)
+                                   .order_by(PaymentAction.id)))
 
 
 def money_events(order_id: int) -> list[MoneyEvent]:
@@ -63,8 +78,8 @@ def money_events(order_id: int) -> list[MoneyEvent]:
                                    .order_by(MoneyEvent.happened_at, MoneyEvent.id)))
 
 
-def record_movements(payment: Payment, before: PaymentStatus, status: dict, actor: str) -> bool:
-    """Record the money this status says moved for `payment`; True when anything new was recorded.
+def record_movements(payment: Payment, before: PaymentStatus, status: dict, actor: str) -> set[K]:
+    """Record the money this status says moved for `payment`; the kinds of what was new (empty: nothing).
 
     Each movement is inserted unless its key is recorded already (ON CONFLICT DO NOTHING), so
     nothing is counted twice whatever path the payment took to get here.
@@ -72,8 +87,14 @@ def record_movements(payment: Payment, before: PaymentStatus, status: dict, acto
     movements = _paid_or_reversed(payment, before, status)
     if _says_money_went_back(status):
         movements += _money_back(payment, status)
-    inserted = [_record_once(payment, actor, movement) for movement in movements]
-    return any(inserted)
+    return {movement["kind"] for movement in movements if _record_once(payment, actor, movement)}
+
+
+def record_refund(payment: Payment, actor: str, entry: dict) -> bool:
+    """Record one refund from an entry shaped like Midtrans's `refunds[]` (a refund answer, or the
+    merchant's own bank transfer); True when it was new. Its key is the one notifications use."""
+    movement = _money_back_event(entry, chargeback=False)
+    return movement is not None and _record_once(payment, actor, movement)
 
 
 def _record_once(payment: Payment, actor: str, movement: dict) -> bool:
@@ -138,8 +159,9 @@ def _money_back_event(entry: dict, chargeback: bool) -> dict | None:
     else:
         kind = K.REFUNDED if confirmed_at is not None else K.REFUND_REQUESTED
     when = jakarta.from_midtrans(confirmed_at) or jakarta.from_midtrans(entry.get("created_at")) or utcnow()
-    reason = entry.get("reason")
-    return _event(kind, key, amount, when, reason=str(reason)[:300] if reason else None)
+    reason, refund_key = entry.get("reason"), entry.get("refund_key")
+    return _event(kind, key, amount, when, reason=str(reason)[:300] if reason else None,
+                  refund_key=str(refund_key)[:120] if refund_key else None)
 
 
 def _fee(payment: Payment, status: dict) -> int:
@@ -148,5 +170,7 @@ def _fee(payment: Payment, status: dict) -> int:
     return charged - payment.gross_amount if charged and charged > payment.gross_amount else 0
 
 
-def _event(kind: K, key: str, amount: int, when, fee: int = 0, reason: str | None = None) -> dict:
-    return {"kind": kind, "key": key, "amount": amount, "fee": fee, "reason": reason, "happened_at": when}
+def _event(kind: K, key: str, amount: int, when, fee: int = 0, reason: str | None = None,
+           refund_key: str | None = None) -> dict:
+    return {"kind": kind, "key": key, "amount": amount, "fee": fee, "reason": reason, "happened_at": when,
+            "refund_key": refund_key}

@@ -177,8 +177,59 @@ class MoneyEvent(db.Model):
     fee: Mapped[int] = mapped_column(db.BigInteger, default=0)  # Midtrans's fee paid by the shopper, on PAID
     actor: Mapped[str] = mapped_column(db.String(120))  # webhook, reconciler, admin e-mail, system
     reason: Mapped[str | None] = mapped_column(db.String(300))
+    # The refund_key of a refund (the shop's own, or Midtrans's for one made in its dashboard): how a
+    # refund the shop asked for is matched with the movement Midtrans reports for it.
+    refund_key: Mapped[str | None] = mapped_column(db.String(120))
     happened_at = mapped_column(UTCDateTime(), nullable=False)  # as Midtrans dated it, else when recorded
     recorded_at = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
 
     def __repr__(self) -> str:
         return f"<MoneyEvent {self.kind.value} {self.amount} order={self.order_id}>"
+
+
+class PaymentActionKind(str, enum.Enum):
+    """Something an admin did to an order's money from the dashboard or the CLI."""
+
+    REFUND = "REFUND"  # a refund asked of Midtrans
+    MANUAL_REFUND = "MANUAL_REFUND"  # money sent back by the merchant's own bank transfer (VA, bill, store)
+    CANCEL = "CANCEL"
+    EXPIRE = "EXPIRE"
+    APPROVE = "APPROVE"  # a card held by fraud review
+    DENY = "DENY"
+
+
+class PaymentActionState(str, enum.Enum):
+    PENDING = "PENDING"  # stored before the call; Midtrans's answer is not known yet (retry with the same key)
+    DONE = "DONE"  # Midtrans accepted it (or, for a manual refund, it was recorded)
+    FAILED = "FAILED"  # Midtrans refused it; nothing moved
+
+
+class PaymentAction(db.Model):
+    """One admin action on an attempt, stored (with its refund_key) before Midtrans is called."""
+
+    __tablename__ = "payment_actions"
+    __table_args__ = (db.Index("ix_payment_actions_order_id", "order_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(db.ForeignKey("orders.id"))
+    payment_id: Mapped[int] = mapped_column(db.ForeignKey("payments.id"))
+    kind: Mapped[PaymentActionKind] = mapped_column(
+        db.Enum(PaymentActionKind, name="payment_action_kind", native_enum=False, length=20))
+    state: Mapped[PaymentActionState] = mapped_column(
+        db.Enum(PaymentActionState, name="payment_action_state", native_enum=False, length=10),
+        default=PaymentActionState.PENDING)
+    actor: Mapped[str] = mapped_column(db.String(120))  # the admin's e-mail
+    amount: Mapped[int | None] = mapped_column(db.BigInteger)  # refunds: whole rupiah
+    reason: Mapped[str | None] = mapped_column(db.String(300))
+    refund_key: Mapped[str | None] = mapped_column(db.String(64), unique=True)
+    transfer_reference: Mapped[str | None] = mapped_column(db.String(120))  # manual refunds
+    transferred_on = mapped_column(db.Date(), nullable=True)
+    return_stock: Mapped[bool] = mapped_column(default=False)
+    error: Mapped[str | None] = mapped_column(db.String(500))
+    created_at = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+    finished_at = mapped_column(UTCDateTime(), nullable=True)
+
+    payment = relationship("Payment")
+
+    def __repr__(self) -> str:
+        return f"<PaymentAction {self.kind.value} {self.state.value} order={self.order_id}>"

@@ -10,7 +10,8 @@ from datetime import datetime
 
 from shop.formatting import rupiah
 from shop.orders.models import Order
-from shop.payments.models import MoneyEvent, MoneyEventKind as K, Notification, NotificationSource as Source
+from shop.payments.models import (MoneyEvent, MoneyEventKind as K, Notification, NotificationSource as Source,
+                                  PaymentAction, PaymentActionKind as A, PaymentActionState)
 
 OUTCOMES = {"APPLIED": "diterapkan", "DUPLICATE": "duplikat, tidak mengubah apa pun",
             "STALE": "lebih lama dari yang sudah ada, diabaikan", "AMOUNT_MISMATCH": "jumlah tidak cocok, ditandai",
@@ -18,7 +19,7 @@ OUTCOMES = {"APPLIED": "diterapkan", "DUPLICATE": "duplikat, tidak mengubah apa 
 SOURCES = {Source.WEBHOOK: "Notifikasi Midtrans", Source.RECONCILE: "Cek status Midtrans",
            Source.REPLAY: "Notifikasi diputar ulang"}
 ACTOR_LABELS = {"shopper": "pembeli", "webhook": "notifikasi Midtrans", "reconciler": "rekonsiliasi",
-                "system": "sistem"}
+                "system": "sistem", "cli": "admin (baris perintah)"}
 MONEY = {K.PAID: "Pembayaran diterima", K.REVERSED: "Pembayaran dibatalkan Midtrans (reversal/void)",
          K.REFUND_REQUESTED: "Pengembalian dana diajukan", K.REFUNDED: "Pengembalian dana dikonfirmasi bank",
          K.CHARGEBACK: "Dana ditarik kembali oleh penerbit kartu (chargeback)"}
@@ -48,14 +49,24 @@ class Entry:
                 "description": self.description}
 
 
-def order_timeline(order: Order, events: list[MoneyEvent]) -> list[Entry]:
-    """Everything that happened to `order`, oldest first; `events` are its movements (ledger.money_events)."""
+ACTIONS = {A.REFUND: "Refund {amount} diminta ke Midtrans", A.MANUAL_REFUND: "Pengembalian dana {amount} "
+           "lewat transfer bank dicatat (ref {ref}, {day})", A.CANCEL: "Pembatalan {payment} diminta ke Midtrans",
+           A.EXPIRE: "Kedaluwarsa {payment} diminta ke Midtrans", A.APPROVE: "Pembayaran {payment} disetujui "
+           "(fraud review)", A.DENY: "Pembayaran {payment} ditolak (fraud review)"}
+ACTION_STATES = {PaymentActionState.PENDING: "menunggu jawaban Midtrans", PaymentActionState.DONE: "diterima",
+                 PaymentActionState.FAILED: "gagal"}
+
+
+def order_timeline(order: Order, events: list[MoneyEvent], actions: list[PaymentAction] = ()) -> list[Entry]:
+    """Everything that happened to `order`, oldest first; `events` are its movements (ledger.money_events),
+    `actions` what admins did (ledger.payment_actions)."""
     entries = [Entry(order.created_at, "order_placed", "shopper", f"Pesanan dibuat, total {rupiah(order.total)}")]
     for payment in order.payments:
         entries.append(Entry(payment.created_at, "attempt_opened", "shopper",
                              f"Percobaan pembayaran ke-{payment.attempt} dibuka ({payment.midtrans_order_id})"))
         entries.extend(_notification(note) for note in payment.notifications)
     entries.extend(_money(event) for event in events)
+    entries.extend(_action(action) for action in actions)
     return sorted(entries, key=Entry.sort_key)
 
 
@@ -73,3 +84,16 @@ def _money(event: MoneyEvent) -> Entry:
         description += f": {event.reason}"
     return Entry(event.happened_at, event.kind.value.lower(), event.actor, description, event.amount,
                  recorded=event.recorded_at)
+
+
+def _action(action: PaymentAction) -> Entry:
+    day = f"{action.transferred_on:%d-%m-%Y}" if action.transferred_on else "-"
+    text = ACTIONS[action.kind].format(amount=rupiah(action.amount), ref=action.transfer_reference, day=day,
+                                       payment=action.payment.midtrans_order_id)
+    if action.kind is not A.MANUAL_REFUND:
+        text += f" ({ACTION_STATES[action.state]}{': ' + action.error if action.error else ''})"
+    if action.reason:
+        text += f": {action.reason}"
+    if action.return_stock:
+        text += "; stok dikembalikan" if action.state is PaymentActionState.DONE else "; stok akan dikembalikan"
+    return Entry(action.created_at, action.kind.value.lower(), action.actor, text)

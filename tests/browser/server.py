@@ -27,14 +27,15 @@ def database_uri(app) -> str:
     return app.config["SQLALCHEMY_DATABASE_URI"]
 
 
-def shop_env(database_url: str, port: int, push: bool = True, workers: int = 1) -> dict:
-    """The environment of the shop's processes: real PostgreSQL and Redis, no Midtrans at all."""
+def shop_env(database_url: str, port: int, push: bool = True, workers: int = 1,
+             midtrans_url: str = CLOSED_PORT) -> dict:
+    """The environment of the shop's processes: real PostgreSQL and Redis, no Midtrans at all (or a fake's URL)."""
     return dict(os.environ, HOST="127.0.0.1", PORT=str(port), WEB_CONCURRENCY=str(workers),
                 METRICS_DIR=tempfile.mkdtemp(prefix="shop-metrics-"),
                 DATABASE_URL=database_url, REDIS_URL=REDIS_URL, CELERY_BROKER_URL="", SECRET_KEY=SECRET_KEY,
                 MIDTRANS_SERVER_KEY="SB-Mid-server-test", MIDTRANS_CLIENT_KEY="SB-Mid-client-test",
                 MIDTRANS_EMULATOR="false", MIDTRANS_VERIFY_STATUS="false",
-                MIDTRANS_API_BASE_URL=CLOSED_PORT, MIDTRANS_SNAP_BASE_URL=CLOSED_PORT + "/snap/v1",
+                MIDTRANS_API_BASE_URL=midtrans_url, MIDTRANS_SNAP_BASE_URL=midtrans_url + "/snap/v1",
                 BASE_URL=f"http://127.0.0.1:{port}", STATUS_PUSH="true" if push else "false")
 
 
@@ -46,10 +47,11 @@ def start_worker(database_url: str, log_path: Path) -> subprocess.Popen:
     return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log_path.open("w"), stderr=subprocess.STDOUT)
 
 
-def start_gunicorn(database_url: str, log_path: Path, push: bool, workers: int = 1, **extra_env: str):
+def start_gunicorn(database_url: str, log_path: Path, push: bool, workers: int = 1,
+                   midtrans_url: str = CLOSED_PORT, **extra_env: str):
     """Serve wsgi:app with the shop's gunicorn.conf.py on a free loopback port (`extra_env` on top)."""
     port = free_port()
-    env = dict(shop_env(database_url, port, push, workers), **extra_env)
+    env = dict(shop_env(database_url, port, push, workers, midtrans_url), **extra_env)
     log = log_path.open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "wsgi:app"],

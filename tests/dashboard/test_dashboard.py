@@ -20,7 +20,7 @@ WIB = timezone(timedelta(hours=7))
 
 def dashboard_urls(app, order_id, payment_id, notification_id):
     """Every route of the dashboard blueprint, with its method."""
-    values = {"order_id": order_id, "payment_id": payment_id, "notification_id": notification_id}
+    values = {"order_id": order_id, "payment_id": payment_id, "notification_id": notification_id, "kind": "cancel"}
     for rule in app.url_map.iter_rules():
         if rule.endpoint.startswith("dashboard."):
             method = "POST" if "POST" in rule.methods else "GET"
@@ -31,7 +31,8 @@ def test_every_dashboard_route_is_for_admins_only(app, client):
     payment = PaymentFactory()
     note = notification(payment, NotificationOutcome.APPLIED)
     urls = list(dashboard_urls(app, payment.order.id, payment.id, note.id))
-    assert len(urls) == 6
+    # list, CSV, detail, re-check, replay, refund (confirm, send), manual refund, actions
+    assert len(urls) == 10
 
     anonymous = [client.open(url, method=method).status_code for method, url in urls]
     log_in(client, UserFactory())

@@ -152,3 +152,14 @@ def test_sign_refuses_what_it_cannot_sign(runner, text, message):
     result = runner.invoke(args=["midtrans", "sign", "-"], input=text)
     assert result.exit_code == 1
     assert message in result.output
+
+
+def test_trigger_sends_a_refunds_two_notifications_and_a_chargeback(runner, receiver, payment):
+    result = trigger(runner, receiver, "TK-000077-1", "settlement,partial_refund,chargeback", "--payment-type", "gopay")
+    assert result.exit_code == 0, result.output
+    settled, requested, confirmed, chargeback = receiver.bodies()
+    assert (requested["transaction_status"], requested["refund_amount"]) == ("partial_refund", "62500.00")
+    assert requested["refunds"][0]["bank_confirmed_at"] is None and confirmed["refunds"][0]["bank_confirmed_at"]
+    assert requested["refunds"][0]["refund_key"] == confirmed["refunds"][0]["refund_key"]
+    assert chargeback["transaction_status"] == "chargeback" and chargeback["refund_amount"] == "125000.00"
+    assert all(signature_is_valid(b, SERVER_KEY) for b in receiver.bodies())

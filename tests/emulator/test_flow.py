@@ -4,7 +4,10 @@ import requests
 
 from shop.emulator import make_emulator_app
 from shop.emulator import notifications as shapes
-from shop.payments import gateway
+from shop.payments import gateway, ledger, money_workflow
+from shop.payments.refunding import RefundRequest
+from tests.factories import OrderFactory, PaymentFactory
+from tests.payments.test_ledger import apply
 from tests.emulator.conftest import SERVER_KEY, LiveServer
 from tests.emulator.helpers import PREFIX, snap_payload
 
@@ -16,7 +19,8 @@ NOTIFICATION = "/api/midtrans/notification"
 def live_emulator(app, tmp_path, receiver, monkeypatch):
     """The emulator on its own port; the shop (the test app) points its gateway at it."""
     emulator_app = make_emulator_app({"MIDTRANS_SERVER_KEY": SERVER_KEY, "MIDTRANS_EMULATOR_RETRY_DELAYS": (0.0,),
-                                      "MIDTRANS_EMULATOR_DB": str(tmp_path / "emulator.sqlite3")})
+                                      "MIDTRANS_EMULATOR_DB": str(tmp_path / "emulator.sqlite3"),
+                                      "MIDTRANS_EMULATOR_REFUND_DELAY": 0.05})
     with LiveServer(emulator_app) as server:
         emulator_app.config["BASE_URL"] = server.url
         root = server.url + PREFIX
@@ -90,3 +94,20 @@ def test_a_bad_request_is_rejected_with_midtrans_messages(live_emulator):
     with pytest.raises(gateway.MidtransRejected) as raised:
         gateway.create_snap_transaction(payload)
     assert raised.value.messages == ["transaction_details.gross_amount is not equal to the sum of item_details"]
+
+
+def test_the_shop_refunds_through_the_emulator_once_and_its_notifications_fill_the_ledger(live_emulator, receiver):
+    payment = PaymentFactory(order=OrderFactory(total=150000), midtrans_order_id="TK-R-1", gross_amount=150000)
+    pay(gateway.create_snap_transaction(snap_payload(order_id="TK-R-1")).redirect_url, "gopay", "pay")
+    assert receiver.wait_for(2)
+    for body in receiver.bodies():
+        apply(payment, body)
+    result = money_workflow.refund(RefundRequest(payment.order_id, 50000, "rusak", "admin@contoh.id"))
+    assert result.ok
+    assert gateway.refund(payment.transaction_id, result.refund_key, 50000, "rusak")["duplicate"]  # no second refund
+    assert receiver.wait_for(4)
+    requested, confirmed = receiver.bodies()[2:]
+    for body in (confirmed, requested, confirmed):  # in any order, duplicated
+        apply(payment, body)
+    assert ledger.order_ledger(payment.order_id).as_dict() == {
+        "paid_amount": 150000, "refunded_amount": 50000, "refund_pending_amount": 0, "refundable_amount": 100000}

@@ -73,6 +73,9 @@ def test_sample_reaches_its_final_state(app, client, midtrans, monkeypatch, name
     paid_now = order_after is OrderStatus.SUCCESS and before is not P.SUCCESS
     receipts = [message for message in outbox if message.subject.endswith("sudah diterima")]
     assert len(receipts) == (1 if paid_now else 0)
+    refunded_now = after in (P.REFUNDED, P.PARTIALLY_REFUNDED)  # these samples are bank-confirmed refunds
+    refund_emails = [message for message in outbox if message.subject.endswith("sudah dikembalikan")]
+    assert len(refund_emails) == (1 if refunded_now else 0)
     stock = payment.order.lines[0].product.stock
     assert stock == (5 + 2 if order_after in (OrderStatus.FAILED, OrderStatus.EXPIRED, OrderStatus.CANCELLED) else 5)
 

@@ -24,7 +24,7 @@ from shop.accounts.models import InboxMessage
 from shop.extensions import db, mail
 from shop.orders.models import OrderStatus
 from shop.payments import receiving
-from shop.payments.models import PaymentStatus as P
+from shop.payments.models import MoneyEvent, MoneyEventKind, PaymentStatus as P
 from shop.payments.states import OPEN, PAID
 from tests.payments.helpers import committed_payment, signed
 
@@ -185,6 +185,10 @@ def check_invariants(payment, product, outbox, seen_paid: bool) -> bool:
     receipts = [message for message in outbox if message.subject.endswith("sudah diterima")]
     assert len(receipts) <= 1 and inbox <= 1, "the shopper was told twice"
     assert len({message.msgId for message in outbox}) == len(outbox), "one e-mail sent twice"
+    refunds = db.session.scalar(select(func.count()).select_from(MoneyEvent).where(
+        MoneyEvent.order_id == payment.order_id, MoneyEvent.kind == MoneyEventKind.REFUNDED))
+    refund_emails = [message for message in outbox if message.subject.endswith("sudah dikembalikan")]
+    assert len(refund_emails) == refunds, "not one e-mail per confirmed refund"
     assert product.stock == (5 if payment.order.stock_released else 3), "stock released twice or not at all"
     return seen_paid or payment.status in PAID
 

@@ -34,6 +34,9 @@ ENDPOINTS = {
     "midtrans_emulator.status": EMULATOR,
     "midtrans_emulator.cancel": EMULATOR,
     "midtrans_emulator.expire": EMULATOR,
+    "midtrans_emulator.approve": EMULATOR,
+    "midtrans_emulator.deny": EMULATOR,
+    "midtrans_emulator.refund": EMULATOR,
     "midtrans_emulator.payment_page": EMULATOR,
     "midtrans_emulator.choose": EMULATOR,
     "midtrans_emulator.transactions": EMULATOR,
@@ -53,6 +56,10 @@ ENDPOINTS = {
     "dashboard.order_detail": ADMIN,
     "dashboard.recheck": ADMIN,
     "dashboard.replay": ADMIN,
+    "dashboard.refund_confirm": ADMIN,
+    "dashboard.refund": ADMIN,
+    "dashboard.manual_refund": ADMIN,
+    "dashboard.payment_action": ADMIN,
 }
 
 # Whatever an endpoint is called, its URL says which class it must be in.
@@ -69,6 +76,7 @@ PATH_RULES = (
 CSRF_EXEMPT = {
     "payments.midtrans_notification",
     "midtrans_emulator.snap_create", "midtrans_emulator.cancel", "midtrans_emulator.expire",
+    "midtrans_emulator.approve", "midtrans_emulator.deny", "midtrans_emulator.refund",
 }
 
 

@@ -35,7 +35,8 @@ def sample_values(world: World) -> dict:
     """A value for every URL argument the shop's routes take."""
     return {"sku": world.product.sku, "order_id": world.order.id, "id": world.order.id,
             "payment_id": world.payment.id, "notification_id": world.notification.id,
-            "filename": "shop.css", "token": "no-such-token", "ident": "no-such-id"}
+            "filename": "shop.css", "token": "no-such-token", "ident": "no-such-id",
+            "kind": "cancel"}
 
 
 def shop_rules(app):
