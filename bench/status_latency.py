@@ -1,5 +1,6 @@
 """Time from a status change (commit + clear + signal, as the notification task does it) to the
-order page in Chromium showing it: with push (SSE over Redis) and with the 10-second poll only.
+order page in Chromium showing the paid thank-you (its status area fetched and swapped in): with
+push (SSE over Redis) and with the 10-second poll only.
 
     .venv/bin/python bench/status_latency.py [push_runs] [poll_runs]
 
@@ -24,10 +25,12 @@ from tests.browser.helpers import pending_va_order
 from tests.browser.server import start_gunicorn, stop
 from tests.orders.helpers import record_status_change
 
-WATCH_BADGE = """() => {
-  const badge = document.querySelector('[data-role=status-badge]');
-  window.shownAt = new Promise(resolve => new MutationObserver(
-    () => resolve(performance.timeOrigin + performance.now())).observe(badge, {childList: true}));
+# The page swaps in its whole status area on a change: watch for the paid thank-you to appear.
+WATCH_PAID_PANEL = """() => {
+  const root = document.querySelector('[data-order-status]');
+  window.shownAt = new Promise(resolve => new MutationObserver(() => {
+    if (root.querySelector('[data-thanks]')) resolve(performance.timeOrigin + performance.now());
+  }).observe(root, {childList: true, subtree: true}));
 }"""
 
 
@@ -40,7 +43,7 @@ def measure(app, browser, url: str, runs: int) -> list[float]:
             context.add_cookies([{"name": "session", "value": session_cookie(app, order.user), "url": url}])
             page = context.new_page()
             page.goto(f"/orders/{order.id}")
-            page.evaluate(WATCH_BADGE)
+            page.evaluate(WATCH_PAID_PANEL)
             # The change lands at a random moment of the 10-second poll cycle, as a real one does.
             page.wait_for_timeout(random.uniform(300, 10_000))
             started = time.time() * 1000

@@ -1,8 +1,8 @@
 """The shop's one Indonesian vocabulary: what each status, payment method and bank is called.
 
 Keyed by the code strings that stay in JSON, logs and the database (PENDING, bank_transfer, bca),
-so it imports no feature. Pages, e-mails, the dashboard and the emulator show these words through
-the Jinja filters registered by `register`; a code missing here shows as itself, never an error.
+so it imports no feature. `register` makes the words Jinja filters of every template (order pages,
+status badges, the dashboard, e-mails, the emulator); a code missing here shows as itself, never an error.
 """
 import enum
 
