@@ -67,6 +67,7 @@ def test_a_payment_whose_notification_failed_is_settled_within_a_minute(dev):
     while order_status(tmp_path, order["order_id"]) != "SUCCESS":
         assert time.monotonic() - started < SETTLED_WITHIN, log_path.read_text()[-3000:]
         time.sleep(0.5)
+    print(f"settled {time.monotonic() - started:.1f} s after the lost notification")  # shown with -s
     assert "in-process periodic jobs every 20.0s" in log_path.read_text()
     assert "reconciled" in log_path.read_text()
     # ...and its e-mails are in the development inbox.

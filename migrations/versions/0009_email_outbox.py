@@ -35,7 +35,8 @@ def upgrade():
     # The sweeper's question, "which e-mails are still owed?", reads only those rows.
     op.create_index('ix_email_outbox_unsent', 'email_outbox', ['created_at'], unique=False,
                     postgresql_where=sa.text('outcome IS NULL'), sqlite_where=sa.text('outcome IS NULL'))
-    # A paid order's e-mail still owed at the upgrade stays owed, now as an outbox row.
+    # A receipt still owed at the upgrade (its task queued under the old name, or never) becomes an
+    # outbox row: the sweeper sends it (within the day the old sweeper kept trying).
     op.execute("INSERT INTO email_outbox (kind, key, created_at, claims) "
                "SELECT 'order.paid', 'order:' || order_id, MIN(created_at), 0 FROM inbox_messages "
                "WHERE emailed_at IS NULL AND order_id IS NOT NULL GROUP BY order_id")
