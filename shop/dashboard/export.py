@@ -14,6 +14,7 @@ from shop.dashboard.services import OrderFilter, listed_orders
 from shop.extensions import db
 from shop.orders.models import Order
 from shop.payments.instructions import payment_method
+from shop.vocabulary import order_status_label, payment_status_label
 
 COLUMNS = ("No. pesanan", "Dibuat (WIB)", "Nama pembeli", "E-mail pembeli", "Total (Rp)", "Status pesanan",
            "Order id Midtrans terakhir", "Status pembayaran terakhir", "Metode", "Dibayar (WIB)")
@@ -30,9 +31,10 @@ def export_rows(filters: OrderFilter) -> Iterator[list]:
 def order_row(order: Order) -> list:
     """An order's cells, in the order of COLUMNS."""
     payment = order.latest_payment
-    attempt = [payment.midtrans_order_id, payment.status.value, payment_method(payment)] if payment else ["", "", ""]
+    attempt = ([payment.midtrans_order_id, payment_status_label(payment.status), payment_method(payment)]
+               if payment else ["", "", ""])
     return [order.id, jakarta.for_spreadsheet(order.created_at), order.user.name, order.user.email, order.total,
-            order.status.value, *attempt, jakarta.for_spreadsheet(order.paid_at)]
+            order_status_label(order.status), *attempt, jakarta.for_spreadsheet(order.paid_at)]
 
 
 def orders_csv(rows: Iterable[list]) -> str:

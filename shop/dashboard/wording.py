@@ -4,6 +4,7 @@ Codes stay in the database, the logs and `flask midtrans ...`; staff read these 
 """
 from shop.payments.models import NotificationOutcome, NotificationSource, NotificationState
 from shop.payments.reconciling import NOT_FOUND, PaymentCheck
+from shop.vocabulary import order_status_label, payment_status_label
 
 SOURCES = {
     NotificationSource.WEBHOOK: "Kiriman Midtrans",
@@ -31,10 +32,13 @@ RESULTS = {outcome.value: text for outcome, text in OUTCOMES.items()} | {
 def check_result(check: PaymentCheck) -> str:
     """One plain sentence for what a re-check or replay did to the attempt and its order."""
     said = RESULTS.get(check.result, check.result)
+    before, after = payment_status_label(check.before), payment_status_label(check.after)
     if check.after != check.before:
-        said += f". Status pembayaran {check.midtrans_order_id}: {check.before.value} menjadi {check.after.value}"
+        said += f". Status pembayaran {check.midtrans_order_id}: {before} menjadi {after}"
     else:
-        said += f". Status pembayaran {check.midtrans_order_id} tetap {check.after.value}"
-    if check.change is not None and check.change.order_changed:
-        said += f"; pesanan #{check.change.order_id}: {check.change.before.value} menjadi {check.change.after.value}"
+        said += f". Status pembayaran {check.midtrans_order_id} tetap {after}"
+    change = check.change
+    if change is not None and change.order_changed:
+        said += (f"; pesanan #{change.order_id}: {order_status_label(change.before)} "
+                 f"menjadi {order_status_label(change.after)}")
     return said + "."

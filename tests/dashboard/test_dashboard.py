@@ -176,7 +176,7 @@ def test_recheck_applies_the_answer_and_refreshes_the_cached_pages(app, client, 
 
     html = response.get_data(as_text=True)
     assert "sudah dicek ulang" in html and "Diterapkan: status pembayaran diperbarui" in html
-    assert f"Status pembayaran {payment.midtrans_order_id}: PENDING menjadi SUCCESS" in html
+    assert f"Status pembayaran {payment.midtrans_order_id}: Menunggu pembayaran menjadi Lunas" in html
     assert "-&gt;" not in html and "[APPLIED]" not in html
     assert "badge-SUCCESS" in html
     assert midtrans.calls("GET", f"/v2/{payment.midtrans_order_id}/status")

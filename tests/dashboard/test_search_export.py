@@ -78,7 +78,7 @@ def test_csv_export_has_the_filtered_orders_in_indonesian_formats(client, admin,
     header, *rows = rows_of(response)
     assert tuple(header) == COLUMNS
     assert rows == [[str(order.id), "03/12/2026 08:05", "Siti Rahmawati", "siti.rahma@contoh.id", "1250000",
-                     "SUCCESS", "TK-4182-2-9F3A61C2", "SUCCESS", "Transfer Virtual Account BCA",
+                     "Lunas", "TK-4182-2-9F3A61C2", "Lunas", "Transfer Virtual Account BCA",
                      "01/01/2027 00:30"]]
 
 
