@@ -46,7 +46,7 @@ def test_qris_chosen_on_the_emulator_shows_its_qr_image_on_the_order_page(emulat
 
     page.get_by_label("QRIS").check()
     with page.expect_navigation():
-        page.get_by_role("button", name="Biarkan pending").click()
+        page.get_by_role("button", name="Biarkan menunggu, bayar nanti").click()
 
     assert "transaction_status=pending" in page.url  # Midtrans's finish redirect, back on the order page
     expect(page.get_by_role("link", name="Lanjutkan pembayaran")).to_have_count(0)
