@@ -90,3 +90,15 @@ def test_payment_emails_are_counted_from_the_tasks_signals(app):
     task_failure.send(sender=task, task_id="x", exception=OSError("refused"))
     after = [_registry_value("shop_emails_total", labels) for labels in (sent, failed)]
     assert [a - b for a, b in zip(after, before)] == [1, 2]
+
+
+@pytest.mark.parametrize("argv, role", [
+    (["celery", "-A", "celery_worker", "worker", "--concurrency=4"], "worker"),  # the Procfile's worker
+    (["celery", "-A", "celery_worker", "worker", "--beat", "--hostname=beat@%h"], "beat"),  # the Procfile's beat
+    (["celery", "-A", "celery_worker", "worker", "-n", "worker2@%h"], "worker2"),
+    (["celery", "-A", "celery_worker", "flower", "--port=5555"], None),  # records nothing of its own
+])
+def test_each_celery_node_gets_a_metrics_directory_named_after_it(argv, role):
+    from metrics_dir import celery_role
+
+    assert celery_role(argv) == role
