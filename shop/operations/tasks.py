@@ -9,6 +9,7 @@ from celery import shared_task
 from shop.extensions import db
 from shop.models import utcnow
 from shop.operations import alerts, merchant
+from shop.operations.mailing import merchant_address
 from shop.payments.run_lock import take_run_lock
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,12 @@ def send_daily_summary() -> str | None:
 
 
 def _locked(job):
-    """Run `job` holding the operations lock, and commit; None when another run holds it."""
+    """Run `job` holding the operations lock, and commit; None when another run holds it.
+
+    Without MERCHANT_ALERT_EMAIL there is nobody to tell: not even the lock is taken (the beat
+    process's one worker runs the reconciliation and the sweeper too)."""
+    if merchant_address() is None:
+        return None
     if not take_run_lock("operations"):
         db.session.rollback()
         return None

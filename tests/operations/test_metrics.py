@@ -99,3 +99,15 @@ def test_outbox_emails_are_counted_sent_and_failed_by_kind(app, monkeypatch):
 
 def _refuse(message):
     raise ConnectionRefusedError("the mail server refused")
+
+
+@pytest.mark.parametrize("argv, role", [
+    (["celery", "-A", "celery_worker", "worker", "--concurrency=4"], "worker"),  # the Procfile's worker
+    (["celery", "-A", "celery_worker", "worker", "--beat", "--hostname=beat@%h"], "beat"),  # the Procfile's beat
+    (["celery", "-A", "celery_worker", "worker", "-n", "worker2@%h"], "worker2"),
+    (["celery", "-A", "celery_worker", "flower", "--port=5555"], None),  # records nothing of its own
+])
+def test_each_celery_node_gets_a_metrics_directory_named_after_it(argv, role):
+    from metrics_dir import celery_role
+
+    assert celery_role(argv) == role
