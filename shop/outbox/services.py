@@ -40,6 +40,9 @@ log = logging.getLogger(__name__)
 SEND_EMAIL = "outbox.send_email"  # shop.outbox.tasks.send_email
 RECORD_OUTCOME = "outbox.record_outcome"  # shop.outbox.tasks.record_outcome
 RECORD_PAUSES = (0.1, 0.5, 2.0)  # between the tries of the record, on fresh connections
+# An owed e-mail the sweeper finds unsent is queued again at most this often, and given up after a day.
+EMAIL_REQUEUE_EVERY = timedelta(hours=1)
+EMAIL_GIVE_UP_AFTER = timedelta(days=1)
 # Kind -> a function of the key that writes the message (None: nothing to send any more).
 RENDERERS: dict[str, Callable[[str], Message | None]] = {}
 
@@ -142,10 +145,6 @@ def due_again(now, cutoff, limit: int) -> list[int]:
             log.error("email=%s kind=%s key=%s given up: %s", row.id, row.kind, row.key, row.error)
         row.queued_at = now
     return [row.id for row in rows if row.outcome is None]
-
-
-EMAIL_REQUEUE_EVERY = timedelta(hours=1)
-EMAIL_GIVE_UP_AFTER = timedelta(days=1)
 
 
 def render_template(name: str, **context) -> str:
