@@ -85,6 +85,7 @@ def settings_from_env(env: Mapping[str, str] = os.environ) -> dict:
         "MAIL_USERNAME": get("MAIL_USERNAME") or None,
         "MAIL_PASSWORD": get("MAIL_PASSWORD") or None,
         "MAIL_DEFAULT_SENDER": get("MAIL_DEFAULT_SENDER", "Toko Kita <toko@localhost>"),
+        "MAIL_TIMEOUT": float(get("MAIL_TIMEOUT", "30")),
         "EMAIL_CLAIM_LEASE_SECONDS": _whole_number(env, "EMAIL_CLAIM_LEASE_SECONDS", 900, 60),
         "PASSWORD_RESET_MINUTES": _whole_number(env, "PASSWORD_RESET_MINUTES", 60, 5),
         "DEV_MAIL_DIR": get("DEV_MAIL_DIR", str(INSTANCE_DIR / "dev-mail")),

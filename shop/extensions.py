@@ -1,9 +1,11 @@
 """Extensions, created unbound; `create_app` binds them to the app."""
+import smtplib
+
 from celery import Celery, Task
-from flask import Flask
+from flask import Flask, current_app
 from flask_caching import Cache
 from flask_login import LoginManager
-from flask_mail import Mail
+from flask_mail import Connection, Mail
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
@@ -22,7 +24,30 @@ migrate = Migrate()
 cache = Cache()
 csrf = CSRFProtect()
 login_manager = LoginManager()
-mail = Mail()
+
+
+class TimedConnection(Connection):
+    """Flask-Mail's SMTP connection with a timeout (MAIL_TIMEOUT seconds) on connecting and on every
+    reply: a mail server that stops answering fails the send, and the task retries later, instead of
+    holding one of the worker's threads for good (the threads pool has no time limit)."""
+
+    def configure_host(self) -> smtplib.SMTP:
+        smtp = smtplib.SMTP_SSL if self.mail.use_ssl else smtplib.SMTP
+        host = smtp(self.mail.server, self.mail.port, timeout=current_app.config["MAIL_TIMEOUT"])
+        host.set_debuglevel(int(self.mail.debug))
+        if self.mail.use_tls:
+            host.starttls()
+        if self.mail.username and self.mail.password:
+            host.login(self.mail.username, self.mail.password)
+        return host
+
+
+class TimedMail(Mail):
+    def connect(self) -> Connection:
+        return TimedConnection(current_app.extensions["mail"])
+
+
+mail = TimedMail()
 
 
 def autocommit_connection():

@@ -163,3 +163,30 @@ def test_a_database_killed_after_the_send_still_means_one_e_mail(app, clean_db, 
     assert (row.outcome, row.claims) == ("sent", 1)
     assert db.session.execute(text("SELECT 1")).scalar() == 1
 
+
+
+def test_a_mail_server_that_never_answers_fails_the_send_instead_of_holding_the_thread(app, monkeypatch):
+    """The worker's threads pool has no time limit: without MAIL_TIMEOUT this send would wait for good."""
+    import socket
+    import threading
+
+    silent = socket.create_server(("127.0.0.1", 0))  # accepts the connection, never says 220
+    state = app.extensions["mail"]
+    monkeypatch.setattr(state, "server", "127.0.0.1")
+    monkeypatch.setattr(state, "port", silent.getsockname()[1])
+    monkeypatch.setattr(state, "suppress", False)
+    monkeypatch.setitem(app.config, "MAIL_TIMEOUT", 0.3)
+    failures = []
+
+    def send():
+        with app.app_context():
+            try:
+                mail.send(Message("Lunas", recipients=["budi@example.com"], body="x"))
+            except OSError as error:
+                failures.append(error)
+
+    sender = threading.Thread(target=send, daemon=True)
+    sender.start()
+    sender.join(30)
+    silent.close()
+    assert not sender.is_alive() and len(failures) == 1 and "timed out" in str(failures[0])
