@@ -125,10 +125,15 @@ def abandon_order(order_id: int) -> None:
 
 # --- payment attempts ---------------------------------------------------------------------
 
-def reopen_order(order_id: int) -> Order:
-    """Make a failed or expired order payable again: its stock goes back on hold; raises CheckoutError."""
+def reopen_order(order_id: int, replaced_attempt: int | None = None) -> Order:
+    """Make an order payable again: its stock goes back on hold if it went; raises CheckoutError.
+
+    Without `replaced_attempt` the order must have failed or expired with no attempt open. With
+    it, that attempt (already expired at Midtrans, its notification still on the way) may be the
+    order's one open attempt, as long as it is still the latest.
+    """
     order = _locked_order(order_id)
-    if order.status not in REOPENABLE or any(p.status.is_open for p in order.payments):
+    if not _may_reopen(order, replaced_attempt):
         raise OrderNotPayable("Pesanan ini tidak dapat dibayar lagi.")
     if order.stock_released:
         # Same id order as place_order, so a reopen and a checkout cannot deadlock each other.
@@ -137,6 +142,15 @@ def reopen_order(order_id: int) -> Order:
         order.stock_released = False
         db.session.flush()
     return order
+
+
+def _may_reopen(order: Order, replaced_attempt: int | None) -> bool:
+    still_open = {p.attempt for p in order.payments if p.status.is_open}
+    if replaced_attempt is None:
+        return order.status in REOPENABLE and not still_open
+    latest = order.latest_payment
+    return (order.status in (OrderStatus.PENDING, *REOPENABLE) and latest is not None
+            and latest.attempt == replaced_attempt and still_open <= {replaced_attempt})
 
 
 def start_payment_attempt(order: Order) -> Payment:
