@@ -1,8 +1,8 @@
 """Before a new payment attempt: stop the order's attempt still open at Midtrans.
 
 A shopper must never hold two live VA numbers or payment codes for one order, so the open
-attempt (PENDING with a method chosen, or CREATED with a Snap token) is expired at Midtrans
-first. Nothing is changed here locally: Midtrans's expire notification moves the old attempt
+attempt (PENDING with a method chosen, or CREATED: a Snap page, or a Snap create whose answer
+was lost) is expired at Midtrans first. Nothing is changed here locally: Midtrans's expire notification moves the old attempt
 through the transition table like any other. Midtrans's answers:
 - 407 (success): expired; its notification follows.
 - 404: a Snap token whose shopper never chose a method -- nothing to expire.
@@ -33,8 +33,6 @@ def open_attempt(order: Order) -> Payment | None:
     """The order's latest attempt if the shopper may still pay it at Midtrans, else None."""
     latest = order.latest_payment
     if latest is None or latest.status not in (PaymentStatus.CREATED, PaymentStatus.PENDING):
-        return None
-    if latest.status is PaymentStatus.CREATED and not latest.snap_token:
         return None
     return latest
 

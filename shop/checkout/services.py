@@ -164,11 +164,18 @@ def start_payment_attempt(order: Order) -> Payment:
     midtrans_order_id = new_midtrans_order_id(order.id, attempt)
     started = utcnow().replace(microsecond=0)
     payload = snap_payload(order, midtrans_order_id, started)
-    snap = gateway.create_snap_transaction(payload)
+    try:
+        snap = gateway.create_snap_transaction(payload)
+    except gateway.SnapOrderIdTaken as error:
+        # Created at Midtrans but its answer was lost: kept without a token, so neither its
+        # notifications nor the reconciler find it missing; "pay again" expires it.
+        log.warning("order=%s snap %s exists at midtrans without a token we know: %s", order.id,
+                    midtrans_order_id, error)
+        snap = None
     order = _locked_order(order.id)
     payment = Payment(order=order, attempt=attempt, midtrans_order_id=midtrans_order_id,
                       status=PaymentStatus.CREATED, gross_amount=payload["transaction_details"]["gross_amount"],
-                      snap_token=snap.token, redirect_url=snap.redirect_url,
+                      snap_token=snap and snap.token, redirect_url=snap and snap.redirect_url,
                       expires_at=started + timedelta(minutes=payload["expiry"]["duration"]))
     db.session.add(payment)
     order.status = order_status_for(order)  # an open attempt makes a failed order pending again

@@ -34,6 +34,8 @@ MESSAGE_AUTH = "Pembayaran sedang tidak tersedia. Silakan coba lagi nanti."
 MESSAGE_NOT_STOPPED = ("Pembayaran sebelumnya belum bisa dihentikan karena Midtrans sedang tidak dapat "
                        "dihubungi, jadi belum ada pembayaran baru yang dibuat. Nomor pembayaran lama masih "
                        "berlaku. Silakan coba lagi beberapa saat lagi.")
+MESSAGE_NO_PAGE = ("Pembayaran Anda sedang diproses Midtrans, tetapi halaman pembayarannya belum kami terima. "
+                   "Status akan terupdate otomatis; untuk membayar sekarang, tekan \"Ganti metode pembayaran\".")
 MESSAGE_REJECTED = ("Pembayaran tidak dapat dibuat. Silakan coba lagi; "
                     "jika masih gagal, hubungi kami.")
 

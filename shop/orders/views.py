@@ -151,4 +151,7 @@ def pay_again(order_id: int):
     except CheckoutError as error:
         flash(str(error), "error")
         return back
-    return redirect(payment.redirect_url or url_for(".show", order_id=order.id), 303)
+    if payment.redirect_url is None:
+        flash(checkout.MESSAGE_NO_PAGE, "info")
+        return back
+    return redirect(payment.redirect_url, 303)
