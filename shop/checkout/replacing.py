@@ -6,8 +6,8 @@ was lost) is expired at Midtrans first. Nothing is changed here locally: Midtran
 through the transition table like any other. Midtrans's answers:
 - 407 (success): expired; its notification follows.
 - 404: a Snap token whose shopper never chose a method -- nothing to expire.
-- 412: Midtrans may not change it: either it already ended (fine) or it was paid meanwhile
-  (no new attempt). GET status tells which.
+- 412: Midtrans may not change it: either it already ended or never got a method (fine), or
+  it was paid meanwhile (no new attempt). GET status tells which.
 Any other error is raised as it came (MidtransError) and no new attempt may be opened.
 """
 import logging
@@ -60,8 +60,13 @@ def stop_open_attempt(order: Order) -> int | None:
 
 
 def _check_ended(order: Order, ref: str) -> None:
-    """After a 412: go on only if Midtrans says the attempt already failed or expired."""
-    body = gateway.get_status(ref)
+    """After a 412: go on only if Midtrans says the attempt already failed or expired, or knows no
+    transaction for it (a Snap page whose shopper chose no method)."""
+    try:
+        body = gateway.get_status(ref)
+    except gateway.MidtransNotFound:
+        log.info("order=%s attempt %s: no transaction at midtrans, nothing to expire", order.id, ref)
+        return
     try:
         status = status_for(body.get("transaction_status"), body.get("fraud_status"))
     except UnknownMidtransStatus:

@@ -146,3 +146,16 @@ def test_a_snap_page_without_a_chosen_method_has_nothing_to_expire(client, midtr
     assert midtrans.actions == [] and len(snap_creates(midtrans)) == 1
     order = db.session.get(Order, payment.order_id)
     assert [p.status for p in order.payments] == [P.CREATED, P.CREATED] and stock_of(payment.order_id) == 3
+
+
+def test_a_snap_page_refused_as_412_but_unknown_to_get_status_is_replaced(client, midtrans):
+    payment = committed_payment()  # as the emulator answers: the Snap order exists, no method chosen
+    midtrans.script("POST", f"/v2/{payment.midtrans_order_id}/expire", 200,
+                    {"status_code": "412", "status_message": "Merchant cannot modify the status of the transaction"})
+    log_in(client, payment.order.user)
+
+    response = client.post(f"/orders/{payment.order_id}/bayar-lagi")
+
+    assert response.status_code == 303 and len(snap_creates(midtrans)) == 1
+    assert len(midtrans.calls("GET", f"/v2/{payment.midtrans_order_id}/status")) == 1
+    assert len(db.session.get(Order, payment.order_id).payments) == 2
