@@ -46,6 +46,7 @@ class MidtransFake:
     most_in_flight: int = 0
     refunds: dict = field(default_factory=dict)  # refund_key -> {"ident", "amount", "reason", "id"}
     actions: list = field(default_factory=list)  # (action, ident) for cancel / expire / approve / deny done
+    snaps: dict = field(default_factory=dict)  # Snap order id -> its one live token (a re-create replaces it)
 
     def script(self, method: str, path: str, status: int, body, delay: float = 0.0, raw: bool = False,
                process: bool = False):
@@ -68,6 +69,7 @@ class MidtransFake:
             self.scripts.clear()
             self.refunds.clear()
             self.actions.clear()
+            self.snaps.clear()
             self.most_in_flight = self.in_flight
 
     def answers_status(self, body: dict, *idents: str) -> None:
@@ -107,8 +109,7 @@ class MidtransFake:
 
     def default(self, method: str, path: str, body: str) -> Scripted:
         if method == "POST" and path == "/snap/v1/transactions":
-            token = str(uuid.uuid4())
-            return Scripted(201, {"token": token, "redirect_url": f"{self.url}/snap/v3/redirection/{token}"})
+            return self._snap_create(json.loads(body or "{}"))
         if method == "GET" and path.startswith("/v2/") and path.endswith("/status"):
             ident = path[len("/v2/"):-len("/status")]
             found = self.statuses.get(ident)
@@ -123,6 +124,17 @@ class MidtransFake:
                 return self._change(ident, action)
         return Scripted(404, {"status_code": "404", "status_message": "The requested resource is not found"})
 
+
+    def _snap_create(self, request: dict) -> Scripted:
+        """Midtrans's Snap: one transaction per order id. Created again before a method is chosen, it gets a
+        new token (the old one stops working); once a method is chosen (a status is known), 400."""
+        order_id = (request.get("transaction_details") or {}).get("order_id")
+        token = str(uuid.uuid4())
+        with self.lock:
+            if order_id in self.statuses:
+                return Scripted(400, {"error_messages": [ORDER_ID_TAKEN]})
+            self.snaps[order_id] = token
+        return Scripted(201, {"token": token, "redirect_url": f"{self.url}/snap/v3/redirection/{token}"})
 
     def _refund(self, ident: str, request: dict) -> Scripted:
         """Midtrans's refund: once per refund_key (406 after), within what was paid (414 beyond)."""
@@ -160,6 +172,7 @@ class MidtransFake:
                               "status_message": f"Success, transaction is {action}d"})
 
 
+ORDER_ID_TAKEN = "transaction_details.order_id has been paid and utilized, please use another order ID"
 CHALLENGED = {("capture", "challenge")}
 # action -> ((transaction_status, fraud_status) it is allowed for, the status after, the answer's status_code)
 CHANGES = {

@@ -125,10 +125,15 @@ def abandon_order(order_id: int) -> None:
 
 # --- payment attempts ---------------------------------------------------------------------
 
-def reopen_order(order_id: int) -> Order:
-    """Make a failed or expired order payable again: its stock goes back on hold; raises CheckoutError."""
+def reopen_order(order_id: int, replaced_attempt: int | None = None) -> Order:
+    """Make an order payable again: its stock goes back on hold if it went; raises CheckoutError.
+
+    Without `replaced_attempt` the order must have failed or expired with no attempt open. With
+    it, that attempt (already expired at Midtrans, its notification still on the way) may be the
+    order's one open attempt, as long as it is still the latest.
+    """
     order = _locked_order(order_id)
-    if order.status not in REOPENABLE or any(p.status.is_open for p in order.payments):
+    if not _may_reopen(order, replaced_attempt):
         raise OrderNotPayable("Pesanan ini tidak dapat dibayar lagi.")
     if order.stock_released:
         # Same id order as place_order, so a reopen and a checkout cannot deadlock each other.
@@ -137,6 +142,15 @@ def reopen_order(order_id: int) -> Order:
         order.stock_released = False
         db.session.flush()
     return order
+
+
+def _may_reopen(order: Order, replaced_attempt: int | None) -> bool:
+    still_open = {p.attempt for p in order.payments if p.status.is_open}
+    if replaced_attempt is None:
+        return order.status in REOPENABLE and not still_open
+    latest = order.latest_payment
+    return (order.status in (OrderStatus.PENDING, *REOPENABLE) and latest is not None
+            and latest.attempt == replaced_attempt and still_open <= {replaced_attempt})
 
 
 def start_payment_attempt(order: Order) -> Payment:
@@ -150,11 +164,18 @@ def start_payment_attempt(order: Order) -> Payment:
     midtrans_order_id = new_midtrans_order_id(order.id, attempt)
     started = utcnow().replace(microsecond=0)
     payload = snap_payload(order, midtrans_order_id, started)
-    snap = gateway.create_snap_transaction(payload)
+    try:
+        snap = gateway.create_snap_transaction(payload)
+    except gateway.SnapOrderIdTaken as error:
+        # Created at Midtrans but its answer was lost: kept without a token, so neither its
+        # notifications nor the reconciler find it missing; "pay again" expires it.
+        log.warning("order=%s snap %s exists at midtrans without a token we know: %s", order.id,
+                    midtrans_order_id, error)
+        snap = None
     order = _locked_order(order.id)
     payment = Payment(order=order, attempt=attempt, midtrans_order_id=midtrans_order_id,
                       status=PaymentStatus.CREATED, gross_amount=payload["transaction_details"]["gross_amount"],
-                      snap_token=snap.token, redirect_url=snap.redirect_url,
+                      snap_token=snap and snap.token, redirect_url=snap and snap.redirect_url,
                       expires_at=started + timedelta(minutes=payload["expiry"]["duration"]))
     db.session.add(payment)
     order.status = order_status_for(order)  # an open attempt makes a failed order pending again

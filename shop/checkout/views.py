@@ -6,7 +6,7 @@ from shop.cart.services import load_cart
 from shop.cart.views import CART_KEY, clear_cart
 from shop.checkout.forms import ShippingForm
 from shop.checkout.services import CheckoutError
-from shop.checkout.workflow import PaymentNotStarted, checkout_and_pay
+from shop.checkout.workflow import MESSAGE_NO_PAGE, PaymentNotStarted, checkout_and_pay
 
 bp = Blueprint("checkout", __name__)
 
@@ -29,5 +29,8 @@ def checkout():
             return redirect(url_for("cart.show"), 303)
         else:
             clear_cart()
+            if payment.redirect_url is None:
+                flash(MESSAGE_NO_PAGE, "info")
+                return redirect(url_for("orders.show", order_id=payment.order_id), 303)
             return redirect(payment.redirect_url, 303)
     return render_template("checkout/checkout.html", form=form, cart=cart)

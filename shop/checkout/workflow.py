@@ -5,7 +5,10 @@ stays locked while Midtrans is called; (2) open the Snap transaction and record 
 commit. If step 2 fails, one compensating transaction puts the stock back and removes the
 order and its lines, so nothing half-created is left behind. "Pay again" (`pay_again`) follows
 the same two steps for an order whose attempts all failed: its stock is held again, then a new
-attempt is opened; if that fails, the stock goes back. A new attempt is announced after its
+attempt is opened; if that fails, the stock goes back. For an order whose latest attempt is
+still open at Midtrans (a VA number, a payment code, a Snap page), that attempt is expired at
+Midtrans before anything else (shop.checkout.replacing); if Midtrans cannot be reached, or the
+attempt was paid meanwhile, no new attempt is opened. A new attempt is announced after its
 commit like any change to the order (cached pages cleared, open pages told).
 """
 import logging
@@ -14,7 +17,7 @@ from collections.abc import Callable
 from sqlalchemy import select
 
 from shop.accounts.models import User
-from shop.checkout import services
+from shop.checkout import replacing, services
 from shop.checkout.services import CheckoutError, Shipping
 from shop.extensions import db
 from shop.orders.lifecycle import release_stock
@@ -28,6 +31,11 @@ log = logging.getLogger(__name__)
 MESSAGE_UNAVAILABLE = ("Layanan pembayaran Midtrans sedang tidak dapat dihubungi. "
                        "Silakan coba lagi beberapa saat lagi.")
 MESSAGE_AUTH = "Pembayaran sedang tidak tersedia. Silakan coba lagi nanti."
+MESSAGE_NOT_STOPPED = ("Pembayaran sebelumnya belum bisa dihentikan karena Midtrans sedang tidak dapat "
+                       "dihubungi, jadi belum ada pembayaran baru yang dibuat. Nomor pembayaran lama masih "
+                       "berlaku. Silakan coba lagi beberapa saat lagi.")
+MESSAGE_NO_PAGE = ("Pembayaran Anda sedang diproses Midtrans, tetapi halaman pembayarannya belum kami terima. "
+                   "Status akan terupdate otomatis; untuk membayar sekarang, tekan \"Ganti metode pembayaran\".")
 MESSAGE_REJECTED = ("Pembayaran tidak dapat dibuat. Silakan coba lagi; "
                     "jika masih gagal, hubungi kami.")
 
@@ -47,13 +55,26 @@ def checkout_and_pay(user: User, items: dict[int, int], shipping: Shipping) -> P
 
 
 def pay_again(order: Order) -> Payment:
-    """Reopen a failed or expired order and open a new Snap attempt; on failure its stock goes back."""
+    """Open a new Snap attempt for `order`; on failure its stock goes back (if nothing else holds it).
+
+    An attempt still open at Midtrans is expired there first, so the shopper never has two live
+    numbers; if that cannot be done, no new attempt is opened (raises PaymentNotStarted).
+    """
     before = order.status
-    _committed(lambda: services.reopen_order(order.id))
+    replaced = _stop_open_attempt(order)
+    _committed(lambda: services.reopen_order(order.id, replaced))
     payment = _open_attempt(order.id, undo=_close_again)
     announce_order_change(OrderChange.new_attempt(payment, before))
     log.info("order=%s new payment attempt %s", payment.order_id, payment.midtrans_order_id)
     return payment
+
+
+def _stop_open_attempt(order: Order) -> int | None:
+    try:
+        return replacing.stop_open_attempt(order)
+    except MidtransError as error:
+        payment_failure_message(error, order.id)  # logged as loudly as a failed Snap call
+        raise PaymentNotStarted(MESSAGE_NOT_STOPPED, error.category) from error
 
 
 def _committed(step: Callable[[], Order]) -> Order:

@@ -139,15 +139,19 @@ def finish():
 @bp.post("/orders/<int:order_id>/bayar-lagi")
 @login_required
 def pay_again(order_id: int):
-    """Start a new payment attempt (a new Midtrans order id) after a failed or expired one."""
+    """Start a new payment attempt (a new Midtrans order id) after a failed or expired one, or instead of an open one."""
     order = services.get_order_for(current_user, order_id)
     back = redirect(url_for(".show", order_id=order.id), 303)
     if not instructions.can_pay_again(order):
-        flash("Pesanan ini tidak bisa dibayar ulang: pembayarannya tidak gagal atau kedaluwarsa.", "error")
+        flash("Pesanan ini tidak bisa dibayar ulang: pembayarannya tidak gagal, kedaluwarsa, "
+              "atau menunggu Anda.", "error")
         return back
     try:
         payment = checkout.pay_again(order)
     except CheckoutError as error:
         flash(str(error), "error")
         return back
-    return redirect(payment.redirect_url or url_for(".show", order_id=order.id), 303)
+    if payment.redirect_url is None:
+        flash(checkout.MESSAGE_NO_PAGE, "info")
+        return back
+    return redirect(payment.redirect_url, 303)

@@ -5,8 +5,6 @@ ever), so every call goes through `_call`: a requests session with connect/read 
 bounded retries with exponential backoff and jitter on timeouts, connection errors,
 HTTP 5xx and 429 -- never on another 4xx -- and errors sorted into the categories below.
 """
-import hashlib
-import hmac
 import logging
 import os
 import random
@@ -20,10 +18,13 @@ import requests
 from flask import current_app
 from midtransclient.error_midtrans import JSONDecodeError, MidtransAPIError
 
+from shop.payments import signatures
+
 log = logging.getLogger(__name__)
 
 NOTIFICATION_PATH = "/api/midtrans/notification"
-SIGNED_FIELDS = ("order_id", "status_code", "gross_amount")
+SIGNED_FIELDS, compute_signature = signatures.SIGNED_FIELDS, signatures.compute_signature
+sign, signature_is_valid = signatures.sign, signatures.signature_is_valid
 
 
 class MidtransError(Exception):
@@ -81,33 +82,6 @@ class TimeoutSession(requests.Session):
         return super().request(method, url, **kwargs)
 
 
-# --- signatures -------------------------------------------------------------------------
-
-def compute_signature(order_id: str, status_code: str, gross_amount: str, server_key: str) -> str:
-    """SHA512(order_id + status_code + gross_amount + server_key), lowercase hex."""
-    raw = f"{order_id}{status_code}{gross_amount}{server_key}".encode()
-    return hashlib.sha512(raw).hexdigest()
-
-
-def signature_is_valid(body: dict, server_key: str | None = None) -> bool:
-    """Check `signature_key` over the signed fields exactly as they were received."""
-    key = server_key or current_app.config["MIDTRANS_SERVER_KEY"]
-    fields = [body.get(name) for name in SIGNED_FIELDS]
-    given = body.get("signature_key")
-    if not all(isinstance(v, str) for v in fields) or not isinstance(given, str):
-        return False
-    expected = compute_signature(*fields, key)
-    return hmac.compare_digest(expected.encode(), given.encode("utf-8", "replace"))
-
-
-def sign(body: dict, server_key: str | None = None) -> dict:
-    """Return a copy of `body` with a correct `signature_key` (emulator, CLI, tests)."""
-    key = server_key or current_app.config["MIDTRANS_SERVER_KEY"]
-    signed = dict(body)
-    signed["signature_key"] = compute_signature(*(str(body[n]) for n in SIGNED_FIELDS), key)
-    return signed
-
-
 # --- API calls --------------------------------------------------------------------------
 
 def notification_url() -> str:
@@ -124,14 +98,44 @@ def qr_code_url(payment_type: str, transaction_id: str) -> str:
     return f"{base}/v2/{payment_type}/{transaction_id}/qr-code"
 
 
+class SnapOrderIdTaken(MidtransRejected):
+    """After a try with no clear answer, Midtrans holds this Snap order id and will not replace it: record it."""
+
+
 def create_snap_transaction(payload: dict) -> SnapTransaction:
-    """Create a Snap transaction; our notification URL goes in X-Override-Notification."""
+    """Create a Snap transaction (our notification URL in X-Override-Notification), never blind twice:
+    a try that timed out or got a 5xx may have created it, so each retry first GETs its status. Unknown
+    (no method chosen): the same order id is created again -- a new token, the lost one stops working.
+    Known, or refused as taken: SnapOrderIdTaken."""
     snap = midtransclient.Snap(**_client_kwargs())
     snap.api_config.custom_headers = {"X-Override-Notification": notification_url()}
     _point_at_configured_urls(snap)
-    response = _call("snap.create", payload["transaction_details"]["order_id"],
-                     lambda: snap.create_transaction(payload))
+    order_id, tries = payload["transaction_details"]["order_id"], []
+
+    def create() -> dict:
+        if tries and _known_at_midtrans(order_id):
+            raise SnapOrderIdTaken(f"Midtrans already has {order_id}", http_status=200)
+        tries.append(order_id)
+        try:
+            return snap.create_transaction(payload)
+        except MidtransAPIError as exc:
+            error = _classify_api_error(exc)
+            if len(tries) > 1 and error.http_status == 400 and "order_id" in " ".join(error.messages):
+                raise SnapOrderIdTaken(f"Midtrans refused {order_id} as taken", error.messages, 400, 400) from exc
+            raise
+
+    response = _call("snap.create", order_id, create)
     return SnapTransaction(token=response["token"], redirect_url=response["redirect_url"])
+
+
+def _known_at_midtrans(order_id: str) -> bool:
+    try:
+        _core_api().transactions.status(order_id)
+    except Exception as exc:  # noqa: BLE001 -- sorted right below
+        if isinstance(classify(exc), MidtransNotFound):
+            return False  # no method chosen: creating the same order id again is safe
+        raise
+    return True
 
 
 def get_status(transaction_or_order_id: str) -> dict:

@@ -59,10 +59,17 @@ def get_order_by_midtrans_id(user: User, midtrans_order_id: str) -> Order:
 
 
 def can_pay_again(order: Order) -> bool:
-    """Whether the shopper may start a new attempt: the last one failed or expired."""
+    """Whether the shopper may start a new attempt: the last one failed or expired, or still waits for them
+    (checkout then expires it at Midtrans first, so only one can be paid)."""
     latest = order.latest_payment
     return (order.status in PAYABLE_AGAIN and latest is not None
-            and latest.status in FAILED_ATTEMPT)
+            and (latest.status in FAILED_ATTEMPT or replaces_open_attempt(order)))
+
+
+def replaces_open_attempt(order: Order) -> bool:
+    """A new attempt would replace one the shopper can still pay (the page says the old number stops)."""
+    latest = order.latest_payment
+    return order.status is OrderStatus.PENDING and latest is not None and latest.status in AWAITING_SHOPPER
 
 
 def payment_method(payment: Payment) -> str:
@@ -126,5 +133,6 @@ def status_area(order: Order) -> dict:
     """Everything the order page's status area shows, drawn first with the page and then on each change."""
     payment = order.latest_payment
     return {"order": order, "payment": payment, "instructions": payment_instructions(order),
-            "can_pay_again": can_pay_again(order), "fingerprint": fingerprint(order),
+            "can_pay_again": can_pay_again(order),
+            "replaces_open_attempt": replaces_open_attempt(order), "fingerprint": fingerprint(order),
             "method": payment_method(payment) if payment else None}

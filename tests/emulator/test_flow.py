@@ -2,33 +2,15 @@
 import pytest
 import requests
 
-from shop.emulator import make_emulator_app
 from shop.emulator import notifications as shapes
 from shop.payments import gateway, ledger, money_workflow
 from shop.payments.refunding import RefundRequest
 from tests.factories import OrderFactory, PaymentFactory
 from tests.payments.test_ledger import apply
-from tests.emulator.conftest import SERVER_KEY, LiveServer
 from tests.emulator.helpers import PREFIX, snap_payload
 
 pytestmark = pytest.mark.loopback
 NOTIFICATION = "/api/midtrans/notification"
-
-
-@pytest.fixture
-def live_emulator(app, tmp_path, receiver, monkeypatch):
-    """The emulator on its own port; the shop (the test app) points its gateway at it."""
-    emulator_app = make_emulator_app({"MIDTRANS_SERVER_KEY": SERVER_KEY, "MIDTRANS_EMULATOR_RETRY_DELAYS": (0.0,),
-                                      "MIDTRANS_EMULATOR_DB": str(tmp_path / "emulator.sqlite3"),
-                                      "MIDTRANS_EMULATOR_REFUND_DELAY": 0.05})
-    with LiveServer(emulator_app) as server:
-        emulator_app.config["BASE_URL"] = server.url
-        root = server.url + PREFIX
-        monkeypatch.setitem(app.config, "MIDTRANS_API_BASE_URL", root)
-        monkeypatch.setitem(app.config, "MIDTRANS_SNAP_BASE_URL", root + "/snap/v1")
-        # The shop sends BASE_URL + /api/midtrans/notification as X-Override-Notification.
-        monkeypatch.setitem(app.config, "BASE_URL", receiver.url)
-        yield server
 
 
 def pay(redirect_url: str, method: str, outcome: str) -> requests.Response:

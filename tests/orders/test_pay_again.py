@@ -50,8 +50,8 @@ def test_a_failed_order_is_paid_again_with_a_new_midtrans_order_id(client, midtr
     assert 'badge-PENDING" data-role="status-badge">Menunggu pembayaran<' in client.get(f"/orders/{order.id}").get_data(as_text=True)
 
 
-def test_an_open_attempt_cannot_be_paid_again(client, midtrans):
-    payment = PaymentFactory(status=PaymentStatus.PENDING)
+def test_a_card_held_for_review_cannot_be_paid_again(client, midtrans):
+    payment = PaymentFactory(status=PaymentStatus.CHALLENGE, order__status=OrderStatus.REVIEW)
     db.session.commit()
     log_in(client, payment.order.user)
 

@@ -1,0 +1,161 @@
+""""Ganti metode pembayaran": a new attempt for an order whose attempt is still open at Midtrans.
+
+The open attempt is expired at the fake Midtrans first (over HTTP), so the shopper never holds
+two live VA numbers; its expire notification then goes through the normal path.
+"""
+import json
+
+import pytest
+
+from shop.catalog.models import Product
+from shop.extensions import db
+from shop.orders.models import Order, OrderStatus
+from shop.payments import receiving
+from shop.payments.models import Notification, NotificationOutcome, PaymentStatus as P
+from tests.orders.helpers import log_in
+from tests.payments.helpers import committed_payment, for_payment, run_now
+
+PENDING_VA = "fixture_bank_transfer_pending_sbtest.json"
+EXPIRE = "fixture_qris_expire_sbtest.json"
+VA = [{"bank": "bca", "va_number": "12345678901"}]
+
+
+def pending_va_order(midtrans):
+    """A PENDING order (2 units held, 3 left) whose attempt is a BCA VA, pending at the fake too."""
+    payment = committed_payment()
+    payment.status, payment.payment_type, payment.va_numbers = P.PENDING, "bank_transfer", VA
+    payment.transaction_id = "tx-open-va"
+    db.session.commit()
+    midtrans.answers_status(_status_body(payment, "pending"), payment.transaction_id, payment.midtrans_order_id)
+    return payment
+
+
+def _status_body(payment, transaction_status):
+    return {"status_code": "201", "transaction_id": payment.transaction_id, "order_id": payment.midtrans_order_id,
+            "gross_amount": f"{payment.gross_amount}.00", "payment_type": "bank_transfer", "va_numbers": VA,
+            "transaction_status": transaction_status, "transaction_time": "2026-05-27 14:30:00"}
+
+
+def stock_of(order_id) -> int:
+    order = db.session.get(Order, order_id)
+    return db.session.get(Product, order.lines[0].product_id).stock
+
+
+def snap_creates(midtrans):
+    return midtrans.calls("POST", "/snap/v1/transactions")
+
+
+def test_a_pending_va_order_offers_another_method(client, midtrans):
+    payment = pending_va_order(midtrans)
+    log_in(client, payment.order.user)
+
+    page = client.get(f"/orders/{payment.order_id}").get_data(as_text=True)
+
+    assert "Ganti metode pembayaran" in page and "12345678901" in page
+
+
+def test_paying_again_expires_the_open_va_once_then_opens_one_new_attempt(app, client, midtrans):
+    payment = pending_va_order(midtrans)
+    order_id, user = payment.order_id, payment.order.user
+    log_in(client, user)
+
+    response = client.post(f"/orders/{order_id}/bayar-lagi")
+
+    assert response.status_code == 303 and "/snap/v3/redirection/" in response.location
+    assert midtrans.actions == [("expire", "tx-open-va")]
+    assert len(midtrans.calls("POST", "/v2/")) == 1 and len(snap_creates(midtrans)) == 1
+    order = db.session.get(Order, order_id)
+    assert [(p.attempt, p.status) for p in order.payments] == [(1, P.PENDING), (2, P.CREATED)]
+    assert order.status is OrderStatus.PENDING and stock_of(order_id) == 3  # held once, not twice
+    assert snap_creates(midtrans)[0].json()["transaction_details"]["order_id"] == order.payments[1].midtrans_order_id
+
+    # Midtrans's expire notification of the old attempt arrives and goes through the transition table.
+    notification = receiving.record_notification(json.dumps(for_payment(
+        order.payments[0], EXPIRE, transaction_id="tx-open-va", payment_type="bank_transfer")).encode())
+    db.session.commit()
+    run_now(app, "payments.process_notification")(notification.id)
+    assert db.session.get(Notification, notification.id).outcome is NotificationOutcome.APPLIED
+    order = db.session.get(Order, order_id)
+    assert [p.status for p in order.payments] == [P.EXPIRED, P.CREATED]
+    assert order.status is OrderStatus.PENDING and not order.stock_released and stock_of(order_id) == 3
+
+
+@pytest.mark.parametrize("answer", [(503, {"status_message": "down"}), (500, {"status_message": "boom"})])
+def test_when_the_old_attempt_cannot_be_expired_nothing_new_is_opened(client, midtrans, answer):
+    payment = pending_va_order(midtrans)
+    for _ in range(3):  # the first try and both retries
+        midtrans.script("POST", "/v2/tx-open-va/expire", *answer)
+    log_in(client, payment.order.user)
+
+    page = client.post(f"/orders/{payment.order_id}/bayar-lagi", follow_redirects=True).get_data(as_text=True)
+
+    assert "belum bisa dihentikan" in page and "Nomor pembayaran lama masih berlaku" in page
+    assert len(midtrans.calls("POST", "/v2/tx-open-va/expire")) == 3
+    assert snap_creates(midtrans) == [] and midtrans.actions == []
+    order = db.session.get(Order, payment.order_id)
+    assert [(p.attempt, p.status) for p in order.payments] == [(1, P.PENDING)]
+    assert order.status is OrderStatus.PENDING and stock_of(payment.order_id) == 3
+
+
+def test_midtrans_unreachable_opens_nothing(app, client, midtrans, monkeypatch):
+    payment = pending_va_order(midtrans)
+    monkeypatch.setitem(app.config, "MIDTRANS_API_BASE_URL", "http://127.0.0.1:9")  # nothing listens there
+    log_in(client, payment.order.user)
+
+    page = client.post(f"/orders/{payment.order_id}/bayar-lagi", follow_redirects=True).get_data(as_text=True)
+
+    assert "belum bisa dihentikan" in page
+    assert snap_creates(midtrans) == []
+    assert len(db.session.get(Order, payment.order_id).payments) == 1
+
+
+def test_an_attempt_paid_meanwhile_is_not_replaced(client, midtrans):
+    payment = pending_va_order(midtrans)
+    paid = {**_status_body(payment, "settlement"), "status_code": "200"}
+    midtrans.answers_status(paid, payment.transaction_id, payment.midtrans_order_id)  # expire then answers 412
+    log_in(client, payment.order.user)
+
+    page = client.post(f"/orders/{payment.order_id}/bayar-lagi", follow_redirects=True).get_data(as_text=True)
+
+    assert "sudah diterima atau sedang dikonfirmasi" in page
+    assert midtrans.actions == [] and snap_creates(midtrans) == []
+    assert len(midtrans.calls("GET", "/v2/tx-open-va/status")) == 1
+    order = db.session.get(Order, payment.order_id)
+    assert [(p.attempt, p.status) for p in order.payments] == [(1, P.PENDING)]  # the notification moves it
+
+
+def test_an_attempt_already_expired_at_midtrans_is_replaced(client, midtrans):
+    payment = pending_va_order(midtrans)
+    midtrans.answers_status({**_status_body(payment, "expire"), "status_code": "407"}, payment.transaction_id)
+    log_in(client, payment.order.user)
+
+    response = client.post(f"/orders/{payment.order_id}/bayar-lagi")
+
+    assert response.status_code == 303 and len(snap_creates(midtrans)) == 1
+    assert len(db.session.get(Order, payment.order_id).payments) == 2
+
+
+def test_a_snap_page_without_a_chosen_method_has_nothing_to_expire(client, midtrans):
+    payment = committed_payment()  # CREATED with a Snap token; Midtrans knows no transaction yet
+    log_in(client, payment.order.user)
+
+    response = client.post(f"/orders/{payment.order_id}/bayar-lagi")
+
+    assert response.status_code == 303
+    assert [c.path for c in midtrans.calls("POST", "/v2/")] == [f"/v2/{payment.midtrans_order_id}/expire"]
+    assert midtrans.actions == [] and len(snap_creates(midtrans)) == 1
+    order = db.session.get(Order, payment.order_id)
+    assert [p.status for p in order.payments] == [P.CREATED, P.CREATED] and stock_of(payment.order_id) == 3
+
+
+def test_a_snap_page_refused_as_412_but_unknown_to_get_status_is_replaced(client, midtrans):
+    payment = committed_payment()  # as the emulator answers: the Snap order exists, no method chosen
+    midtrans.script("POST", f"/v2/{payment.midtrans_order_id}/expire", 200,
+                    {"status_code": "412", "status_message": "Merchant cannot modify the status of the transaction"})
+    log_in(client, payment.order.user)
+
+    response = client.post(f"/orders/{payment.order_id}/bayar-lagi")
+
+    assert response.status_code == 303 and len(snap_creates(midtrans)) == 1
+    assert len(midtrans.calls("GET", f"/v2/{payment.midtrans_order_id}/status")) == 1
+    assert len(db.session.get(Order, payment.order_id).payments) == 2
