@@ -10,7 +10,7 @@ from playwright.sync_api import sync_playwright
 
 from shop import create_app
 from shop.config import TEST_SETTINGS
-from shop.extensions import cache, db
+from shop.extensions import cache
 from tests.factories import PASSWORD
 from tests.browser.server import REDIS_URL, SECRET_KEY, database_uri, start_gunicorn, start_worker, stop
 
@@ -53,6 +53,16 @@ def push_server(app, live_app, worker, tmp_path_factory):
 @pytest.fixture(scope="module")
 def poll_server(app, live_app, worker, tmp_path_factory):
     process, url = start_gunicorn(database_uri(app), tmp_path_factory.mktemp("gunicorn") / "poll.log", push=False)
+    yield url
+    stop(process)
+
+
+@pytest.fixture(scope="module")
+def fake_midtrans_server(app, live_app, _midtrans_server, tmp_path_factory):
+    """The shop under gunicorn, talking to the test's fake Midtrans."""
+    process, url = start_gunicorn(app.config["SQLALCHEMY_DATABASE_URI"],
+                                  tmp_path_factory.mktemp("gunicorn") / "fake-midtrans.log", push=False,
+                                  midtrans_url=_midtrans_server.url)
     yield url
     stop(process)
 

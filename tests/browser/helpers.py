@@ -8,7 +8,7 @@ import requests
 from shop.extensions import db
 from shop.models import utcnow
 from shop.payments.models import Payment, PaymentStatus
-from tests.factories import PaymentFactory
+from tests.factories import PaymentFactory, UserFactory
 from tests.payments.helpers import URL, for_payment, wait_until
 
 
@@ -87,14 +87,33 @@ def notify_pending_va(server: str, order) -> None:
 
 def wait_until_payment_is(order, status: PaymentStatus) -> None:
     """Until the worker has applied a notification that leaves the latest attempt at `status`."""
+    wait_until_payment_id_is(order.payments[-1].id, status)
+
+
+def wait_until_payment_id_is(payment_id: int, status: PaymentStatus, timeout: float = 30) -> None:
+    """Until the worker has applied a notification that leaves payment `payment_id` at `status`."""
     def reached():
         db.session.expire_all()
-        now = db.session.get(Payment, order.payments[-1].id).status
+        now = db.session.get(Payment, payment_id).status
         db.session.close()
         return now is status
-    wait_until(reached, f"the worker to make the payment {status.value}", timeout=30)
+    wait_until(reached, f"the worker to make payment {payment_id} {status.value}", timeout=timeout)
 
 
 def wait_until_paid(order) -> None:
     """Until the worker has applied the notification (the database says SUCCESS)."""
     wait_until_payment_is(order, PaymentStatus.SUCCESS)
+
+
+def fits(page, selector: str = "html") -> bool:
+    """Nothing in `selector` reaches past the window's right edge (the phone scrolls no sideways)."""
+    return page.evaluate("""s => [...document.querySelectorAll(s + ', ' + s + ' *')]
+        .every(e => e.getBoundingClientRect().right <= window.innerWidth + 0.5)""", selector)
+
+
+def committed_admin():
+    """An admin, committed, its e-mail loaded for the login form."""
+    admin = UserFactory(is_admin=True)
+    db.session.commit()
+    admin.get_id()
+    return admin

@@ -2,24 +2,12 @@
 import os
 from pathlib import Path
 
-import pytest
 from playwright.sync_api import expect
 
 from shop.extensions import db
-from tests.browser.helpers import screenshot
-from tests.browser.server import start_gunicorn, stop
+from tests.browser.helpers import committed_admin, fits, screenshot
 from tests.factories import UserFactory
 from tests.payments.money_helpers import paid, waiting
-
-
-@pytest.fixture(scope="module")
-def fake_midtrans_server(app, live_app, _midtrans_server, tmp_path_factory):
-    """The shop under gunicorn, talking to the test's fake Midtrans."""
-    process, url = start_gunicorn(app.config["SQLALCHEMY_DATABASE_URI"],
-                                  tmp_path_factory.mktemp("gunicorn") / "refund.log", push=False,
-                                  midtrans_url=_midtrans_server.url)
-    yield url
-    stop(process)
 
 
 def shot(locator, name: str) -> None:
@@ -27,12 +15,6 @@ def shot(locator, name: str) -> None:
     folder = os.environ.get("SCREENSHOT_DIR")
     if folder:
         locator.screenshot(path=str(Path(folder) / name))
-
-
-def fits(page, selector: str = "html") -> bool:
-    """Nothing in `selector` reaches past the window's right edge (the phone scrolls no sideways)."""
-    return page.evaluate("""s => [...document.querySelectorAll(s + ', ' + s + ' *')]
-        .every(e => e.getBoundingClientRect().right <= window.innerWidth + 0.5)""", selector)
 
 
 def test_an_admin_refunds_part_of_an_order_through_the_confirmation(fake_midtrans_server, new_page, clean_db,
@@ -66,13 +48,6 @@ def test_an_admin_refunds_part_of_an_order_through_the_confirmation(fake_midtran
     assert [r["amount"] for r in midtrans.refunds.values()] == [50000] and fits(page, ".timeline")
     shot(page.locator("section.card:has(h2:text('Keuangan'))"), "ledger-360.png")
     shot(page.locator(".timeline"), "timeline-360.png")
-
-
-def committed_admin():
-    admin = UserFactory(is_admin=True)
-    db.session.commit()
-    admin.get_id()
-    return admin
 
 
 def test_an_admin_records_a_manual_bank_refund_for_a_va_order(fake_midtrans_server, new_page, clean_db, midtrans):
