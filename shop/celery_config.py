@@ -61,7 +61,7 @@ def celery_settings(broker: str, redis_url: str, jobs: Mapping | None = None) ->
         # A hung task is stopped instead of blocking a worker process for ever; Midtrans calls time out
         # after MIDTRANS_READ_TIMEOUT with bounded retries, well inside these. Only prefork (and gevent)
         # pools enforce them: a thread of the Procfile's threads pool cannot be stopped, and relies on
-        # the timeouts of what it waits on (Midtrans's read timeout, the database's connect timeout).
+        # the timeouts of what it waits on (Midtrans's read timeout, the database's connect timeout, MAIL_TIMEOUT).
         "task_soft_time_limit": 60,
         "task_time_limit": 90,
         # A worker that starts before the broker keeps trying instead of exiting.
