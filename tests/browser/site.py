@@ -9,8 +9,8 @@ from datetime import timedelta
 from shop.extensions import db
 from shop.models import utcnow
 from shop.orders.models import OrderStatus
-from shop.payments.models import (Notification, NotificationOutcome, NotificationSource, NotificationState,
-                                  PaymentStatus)
+from shop.payments.models import (MoneyEvent, MoneyEventKind, Notification, NotificationOutcome,
+                                  NotificationSource, NotificationState, PaymentStatus)
 from tests.factories import OrderFactory, PaymentFactory, ProductFactory, UserFactory
 
 LATER = timedelta(hours=23)
@@ -51,6 +51,7 @@ def build_site() -> Site:
                                    payment_type="credit_card").id
     paid = _order(site.shopper, OrderStatus.SUCCESS, PaymentStatus.SUCCESS, **PENDING_PAYMENTS["bca"])
     _notifications(paid.payments[-1])
+    _money(paid.payments[-1], site.admin.email)
     site.orders["paid"] = paid.id
     db.session.commit()
     _load(site)
@@ -82,6 +83,20 @@ def _notifications(payment) -> None:
             transaction_id=payment.transaction_id, transaction_status=status, status_code=code,
             gross_amount=f"{payment.gross_amount}.00", body="{}", state=state, outcome=outcome,
             attempts=5 if error else 1, error=error))
+    db.session.flush()
+
+
+def _money(payment, admin_email: str) -> None:
+    """Paid, then part of it sent back by bank transfer: the detail page shows its ledger, timeline and the
+    manual refund form for what is left."""
+    db.session.add_all([
+        MoneyEvent(order_id=payment.order_id, payment_id=payment.id, kind=MoneyEventKind.PAID,
+                   key=f"payment-{payment.id}", amount=payment.gross_amount, fee=0, actor="webhook",
+                   happened_at=utcnow() - timedelta(hours=2)),
+        MoneyEvent(order_id=payment.order_id, payment_id=payment.id, kind=MoneyEventKind.REFUNDED,
+                   key="manual-BCA-20261203-000123", amount=500_000, fee=0, actor=admin_email,
+                   reason="Satu barang rusak dalam pengiriman (transfer BCA-20261203-000123)",
+                   happened_at=utcnow() - timedelta(hours=1))])
     db.session.flush()
 
 

@@ -51,6 +51,8 @@ PAGES = {
     "login": ("anonymous", lambda s, e: "/login", None),
     "register": ("anonymous", lambda s, e: "/daftar", None),
     "register-errors": ("anonymous", None, submit_empty("/daftar", "Daftar")),
+    "forgot-password": ("anonymous", lambda s, e: "/lupa-sandi", None),
+    "reset-link-unusable": ("anonymous", lambda s, e: "/lupa-sandi/bukan-token-yang-sah", None),
     "error-404": ("anonymous", lambda s, e: "/tidak-ada", None),
     "cart": ("shopper", lambda s, e: "/keranjang", add_to_cart),
     "checkout": ("shopper", lambda s, e: "/checkout", add_to_cart),
