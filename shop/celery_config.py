@@ -28,6 +28,7 @@ OPERATIONS_DEFAULTS = {
     "ALERT_WAITING_MINUTES": (15, 1),
     "MERCHANT_DIGEST_MINUTES": (60, 1),
     "DAILY_SUMMARY_HOUR": (7, 0),
+    "METRICS_SNAPSHOT_SECONDS": (5, 0),  # how long a web process reuses /metrics's database read
 }
 
 

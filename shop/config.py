@@ -220,6 +220,7 @@ TEST_SETTINGS = {
     "DEV_MAIL_DIR": "",  # the tests of the inbox page give it a folder of their own
     "IN_PROCESS_JOBS_SECONDS": 0,
     "METRICS_TOKEN": "test-metrics-token",
+    "METRICS_SNAPSHOT_SECONDS": 0,  # a scrape reads what the test just wrote
     # Each test runs in one rolled-back connection, which threads cannot share; the tests of
     # concurrent reconciliation commit for real and pass --concurrency.
     "RECONCILE_CONCURRENCY": 1,

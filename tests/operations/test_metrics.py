@@ -111,3 +111,20 @@ def test_each_celery_node_gets_a_metrics_directory_named_after_it(argv, role):
     from metrics_dir import celery_role
 
     assert celery_role(argv) == role
+
+
+def test_a_web_process_reuses_its_database_read_for_a_few_seconds(monkeypatch):
+    from shop.operations import collector
+
+    reads, now = [], [100.0]
+    monkeypatch.setattr(collector, "_last", [])
+    monkeypatch.setattr(collector, "take_snapshot", lambda moment: reads.append(moment) or len(reads))
+    clock = lambda: now[0]  # noqa: E731
+
+    assert collector.recent_snapshot(5, clock) == 1
+    now[0] = 104.9
+    assert collector.recent_snapshot(5, clock) == 1  # within 5 s: the same read
+    now[0] = 105.0
+    assert collector.recent_snapshot(5, clock) == 2  # 5 s old: read again
+    assert collector.recent_snapshot(0, clock) == 3  # 0: every scrape reads
+    assert len(reads) == 3

@@ -39,7 +39,8 @@ def value(samples: dict, name: str, **labels) -> float:
 def shop(tmp_path, midtrans, smtp):
     _, smtp_port = smtp
     env = {**process_env(smtp_port, midtrans.url, free_port()), "WEB_CONCURRENCY": "2",
-           "METRICS_DIR": str(tmp_path / "metrics"), "METRICS_TOKEN": TOKEN}
+           "METRICS_DIR": str(tmp_path / "metrics"), "METRICS_TOKEN": TOKEN,
+           "METRICS_SNAPSHOT_SECONDS": "0"}  # exact values right after each change
     processes = Processes(tmp_path, env)
     yield processes
     processes.stop_all()
