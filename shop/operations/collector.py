@@ -73,7 +73,8 @@ def database_gauges(snapshot: Snapshot) -> list[tuple[str, str, float]]:
         ("shop_webhook_last_received_timestamp_seconds", "When the last notification was received (0: never)", last),
         ("shop_reconcile_settled_last_hour", "Payments the reconciler found paid in the last hour",
          snapshot.settled_last_hour),
-        ("shop_payment_emails_unsent", "Payment e-mails still not sent ALERT_WAITING_MINUTES after their message",
+        ("shop_payment_emails_unsent",
+         "E-mails to shoppers (outbox) still owed ALERT_WAITING_MINUTES after they became due",
          snapshot.unsent_emails),
     ]
 
