@@ -5,31 +5,38 @@ from shop.accounts.services import MIN_PASSWORD_LENGTH
 from shop.forms import REQUIRED, ShopForm, strip
 
 
+def _email() -> EmailField:
+    return EmailField("Email", filters=[strip], validators=[
+        DataRequired(REQUIRED), Length(max=254, message="Email terlalu panjang."),
+        Email(message="Alamat email tidak valid.", check_deliverability=False)])
+
+
+def _new_password(label: str) -> PasswordField:
+    return PasswordField(label, validators=[
+        InputRequired(REQUIRED),
+        Length(min=MIN_PASSWORD_LENGTH, max=200, message=f"Kata sandi minimal {MIN_PASSWORD_LENGTH} karakter.")])
+
+
+def _repeated(label: str) -> PasswordField:
+    return PasswordField(label, validators=[
+        InputRequired(REQUIRED), EqualTo("password", message="Kedua kata sandi tidak sama.")])
+
+
 class RegisterForm(ShopForm):
     name = StringField("Nama", filters=[strip], validators=[
         DataRequired(REQUIRED), Length(max=120, message="Maksimal 120 karakter.")])
-    email = EmailField("Email", filters=[strip], validators=[
-        DataRequired(REQUIRED), Length(max=254, message="Email terlalu panjang."),
-        Email(message="Alamat email tidak valid.", check_deliverability=False)])
-    password = PasswordField("Kata sandi", validators=[
-        InputRequired(REQUIRED),
-        Length(min=MIN_PASSWORD_LENGTH, max=200, message=f"Kata sandi minimal {MIN_PASSWORD_LENGTH} karakter.")])
-    confirm = PasswordField("Ulangi kata sandi", validators=[
-        InputRequired(REQUIRED), EqualTo("password", message="Kedua kata sandi tidak sama.")])
+    email = _email()
+    password = _new_password("Kata sandi")
+    confirm = _repeated("Ulangi kata sandi")
 
 
 class ResetRequestForm(ShopForm):
-    email = EmailField("Email", filters=[strip], validators=[
-        DataRequired(REQUIRED), Length(max=254, message="Email terlalu panjang."),
-        Email(message="Alamat email tidak valid.", check_deliverability=False)])
+    email = _email()
 
 
 class NewPasswordForm(ShopForm):
-    password = PasswordField("Kata sandi baru", validators=[
-        InputRequired(REQUIRED),
-        Length(min=MIN_PASSWORD_LENGTH, max=200, message=f"Kata sandi minimal {MIN_PASSWORD_LENGTH} karakter.")])
-    confirm = PasswordField("Ulangi kata sandi baru", validators=[
-        InputRequired(REQUIRED), EqualTo("password", message="Kedua kata sandi tidak sama.")])
+    password = _new_password("Kata sandi baru")
+    confirm = _repeated("Ulangi kata sandi baru")
 
 
 class LoginForm(ShopForm):
