@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import NoResultFound
 
 from shop import jakarta
 from shop.accounts.models import User
@@ -19,7 +20,7 @@ from shop.catalog.models import Product
 from shop.catalog.services import products_by_id
 from shop.extensions import db
 from shop.models import utcnow
-from shop.orders.lifecycle import release_stock
+from shop.orders.lifecycle import locked_order, release_stock
 from shop.orders.models import Order, OrderLine, OrderStatus
 from shop.payments import gateway
 from shop.payments.models import Payment, PaymentStatus
@@ -187,8 +188,10 @@ def start_payment_attempt(order: Order) -> Payment:
 
 def _locked_order(order_id: int) -> Order:
     # The order row first, as the notification task locks it: the two never deadlock.
-    return db.session.execute(select(Order).where(Order.id == order_id).with_for_update()
-                              .execution_options(populate_existing=True)).scalar_one()
+    order = locked_order(order_id)
+    if order is None:
+        raise NoResultFound(f"order {order_id} does not exist")  # as scalar_one() raised it
+    return order
 
 
 def _attempts_made(order_id: int) -> int:

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from operator import attrgetter
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from shop.accounts.models import InboxMessage
 from shop.catalog.models import Product
@@ -29,6 +29,17 @@ RELEASING = (S.FAILED, S.EXPIRED, S.CANCELLED)
 
 class OrderTransitionError(Exception):
     """An order cannot make this move."""
+
+
+def locked_order(order_id: int) -> Order | None:
+    """The order row locked FOR UPDATE and read afresh, its attempts reloaded when next read; None when
+    there is no such order. Every writer of an order takes this lock first (the notification task, checkout,
+    an admin's refund or action, reconciliation), so none of them deadlock and each sees the last one's work."""
+    order = db.session.execute(select(Order).where(Order.id == order_id).with_for_update()
+                               .execution_options(populate_existing=True)).scalar_one_or_none()
+    if order is not None:
+        db.session.expire(order, ["payments"])
+    return order
 
 
 def status_from_attempts(current: S, attempts: Iterable[tuple[int, S]]) -> S:

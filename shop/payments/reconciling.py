@@ -218,11 +218,9 @@ def expire_orphaned_order(order_id: int) -> OrderChange | None:
     Checkout commits the order, then the payment: a crash in between leaves such an order. Locking
     the order waits for a payment insert in flight (its foreign key takes a share lock on the order).
     """
-    order = db.session.execute(select(Order).where(Order.id == order_id).with_for_update()
-                               .execution_options(populate_existing=True)).scalar_one_or_none()
+    order = lifecycle.locked_order(order_id)
     if order is None or order.status is not OrderStatus.PENDING:
         return None
-    db.session.expire(order, ["payments"])
     if order.payments:
         return None
     before = order.status

@@ -61,11 +61,9 @@ def new_refund_key(order_id: int) -> str:
 
 def lock_order(order_id: int) -> Order:
     """The order, locked (payments take the same lock first: no deadlock)."""
-    order = db.session.execute(select(Order).where(Order.id == order_id).with_for_update()
-                               .execution_options(populate_existing=True)).scalar_one_or_none()
+    order = lifecycle.locked_order(order_id)
     if order is None:
         raise ActionRefused(f"Pesanan #{order_id} tidak ada.")
-    db.session.expire(order, ["payments"])
     return order
 
 
