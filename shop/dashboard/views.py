@@ -138,8 +138,6 @@ def _run_payment_action(order, action, target_id: int, done: str):
     return back
 
 
-
-
 # --- giving money back, stopping and reviewing payments --------------------------------------
 
 @bp.post("/pesanan/detail-pesanan/<int:order_id>/refund/konfirmasi")
@@ -148,8 +146,7 @@ def refund_confirm(order_id: int):
     order = get_order_for_admin(order_id)
     form = RefundForm()
     if not form.validate():
-        flash(_first_error(form), "error")
-        return redirect(url_for(".order_detail", order_id=order.id), 303)
+        return _refused(order, _first_error(form))
     form.refund_key.data = refunding.new_refund_key(order.id)
     return render_template("dashboard/refund_confirm.html", order=order, form=form,
                            refund=refunding.refund_options(order))
@@ -161,8 +158,7 @@ def refund(order_id: int):
     order = get_order_for_admin(order_id)
     form = RefundForm()
     if not form.validate() or not form.refund_key.data:
-        flash(_first_error(form) or "Konfirmasi refund dulu.", "error")
-        return redirect(url_for(".order_detail", order_id=order.id), 303)
+        return _refused(order, _first_error(form) or "Konfirmasi refund dulu.")
     asked = refunding.RefundRequest(order.id, form.amount.data, form.reason.data or "", current_user.email,
                                        form.refund_key.data, form.return_stock.data)
     return _money_action(order, lambda: money_workflow.refund(asked))
@@ -174,8 +170,7 @@ def manual_refund(order_id: int):
     order = get_order_for_admin(order_id)
     form = ManualRefundForm()
     if not form.validate():
-        flash(_first_error(form), "error")
-        return redirect(url_for(".order_detail", order_id=order.id), 303)
+        return _refused(order, _first_error(form))
     manual = money_workflow.ManualRefund(order.id, form.amount.data, form.reason.data or "", current_user.email,
                                          form.transfer_reference.data, form.transferred_on.data,
                                          form.return_stock.data)
@@ -197,9 +192,14 @@ def _money_action(order, run):
     try:
         result = run()
     except refunding.ActionRefused as refused:
-        flash(str(refused), "error")
-    else:
-        flash(result.message, "success" if result.ok else "error")
+        return _refused(order, str(refused))
+    flash(result.message, "success" if result.ok else "error")
+    return redirect(url_for(".order_detail", order_id=order.id), 303)
+
+
+def _refused(order, message: str):
+    """Back to the order's page, saying why nothing was done."""
+    flash(message, "error")
     return redirect(url_for(".order_detail", order_id=order.id), 303)
 
 
