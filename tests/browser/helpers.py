@@ -111,6 +111,15 @@ def fits(page, selector: str = "html") -> bool:
         .every(e => e.getBoundingClientRect().right <= window.innerWidth + 0.5)""", selector)
 
 
+def admin_detail_page(server, new_page, order_id: int, height: int = 740):
+    """The order's dashboard detail, opened at 360 px wide by a freshly committed admin."""
+    admin = committed_admin()
+    db.session.close()  # on SQLite an open read transaction would block the server
+    page = new_page(server, admin, viewport=(360, height))
+    page.goto(f"/dashboard/pesanan/detail-pesanan/{order_id}")
+    return page
+
+
 def committed_admin():
     """An admin, committed, its e-mail loaded for the login form."""
     admin = UserFactory(is_admin=True)

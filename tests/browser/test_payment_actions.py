@@ -7,25 +7,14 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from shop.extensions import db
 from shop.payments.models import PaymentStatus
-from tests.browser.helpers import committed_admin, screenshot, wait_until_payment_id_is
+from tests.browser.helpers import admin_detail_page, screenshot, wait_until_payment_id_is
 from tests.payments.helpers import URL, signed
 from tests.payments.money_helpers import waiting
 from tests.payments.test_ledger import AMOUNT, status
 
-PHONE = {"width": 360, "height": 740}
 FEE = 2000
 WIDTHS = "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
-
-
-def detail_page(server, new_page, order_id: int):
-    """The order's dashboard detail, opened by a freshly committed admin at 360x740."""
-    admin = committed_admin()
-    db.session.close()  # on SQLite an open read transaction would block the server
-    page = new_page(server, admin, viewport=(PHONE["width"], PHONE["height"]))
-    page.goto(f"/dashboard/pesanan/detail-pesanan/{order_id}")
-    return page
 
 
 def fits_phone(page) -> bool:
@@ -81,7 +70,7 @@ def test_an_admin_ends_a_pending_payment(fake_midtrans_server, worker, new_page,
                                          action, button, done, after, label):
     payment = waiting(midtrans)
     payment_ids, transaction_id = ids(payment), payment.transaction_id
-    page = detail_page(fake_midtrans_server, new_page, payment.order_id)
+    page = admin_detail_page(fake_midtrans_server, new_page, payment.order_id)
     assert fits_phone(page)
     click_and_see_the_answer(page, button, f"Pembayaran {payment_ids[1]} {done} oleh Midtrans", action)
     assert calls(midtrans) == [("POST", f"/v2/{transaction_id}/{action}")]
@@ -94,7 +83,7 @@ def test_an_admin_ends_a_pending_payment(fake_midtrans_server, worker, new_page,
 def test_an_admin_denies_a_card_held_for_review(fake_midtrans_server, worker, new_page, clean_db, midtrans):
     payment = waiting(midtrans, "credit_card", "capture", fraud="challenge")
     payment_ids, transaction_id = ids(payment), payment.transaction_id
-    page = detail_page(fake_midtrans_server, new_page, payment.order_id)
+    page = admin_detail_page(fake_midtrans_server, new_page, payment.order_id)
     expect(page.get_by_role("button", name="Jadikan kedaluwarsa")).to_have_count(0)
     click_and_see_the_answer(page, "Tolak (fraud review)", f"Pembayaran {payment_ids[1]} ditolak oleh Midtrans",
                              "deny")
@@ -113,7 +102,7 @@ def test_a_settlement_with_the_fee_paid_on_top_shows_as_paid(fake_midtrans_serve
            metadata={"extra_info": {"gross_amount_info": {"original_amount": f"{AMOUNT}.00"}}})
     wait_for_status(payment_ids[0], PaymentStatus.SUCCESS)
 
-    page = detail_page(fake_midtrans_server, new_page, payment.order_id)
+    page = admin_detail_page(fake_midtrans_server, new_page, payment.order_id)
     expect(page.locator("h1 .badge")).to_have_text("Lunas", timeout=30_000)
     # the order's amount is paid (the fee is Midtrans's), and all of it may be refunded
     expect(page.locator(".ledger dt:text-is('Dibayar') + dd")).to_have_text("Rp 150.000")

@@ -5,7 +5,7 @@ from pathlib import Path
 from playwright.sync_api import expect
 
 from shop.extensions import db
-from tests.browser.helpers import committed_admin, fits, screenshot
+from tests.browser.helpers import admin_detail_page, fits, screenshot
 from tests.factories import UserFactory
 from tests.payments.money_helpers import paid, waiting
 
@@ -52,11 +52,7 @@ def test_an_admin_refunds_part_of_an_order_through_the_confirmation(fake_midtran
 
 def test_an_admin_records_a_manual_bank_refund_for_a_va_order(fake_midtrans_server, new_page, clean_db, midtrans):
     order_id = paid(midtrans, "bank_transfer").order_id
-    admin = committed_admin()
-    db.session.close()
-    page = new_page(fake_midtrans_server, admin)
-    page.set_viewport_size({"width": 360, "height": 800})
-    page.goto(f"/dashboard/pesanan/detail-pesanan/{order_id}")
+    page = admin_detail_page(fake_midtrans_server, new_page, order_id, height=800)
     expect(page.get_by_role("button", name="Lanjut ke konfirmasi")).to_have_count(0)
     page.get_by_label("No. referensi transfer").fill("BCA 0099")
     page.get_by_label("Tanggal transfer").fill("2026-12-02")
@@ -71,11 +67,7 @@ def test_an_admin_records_a_manual_bank_refund_for_a_va_order(fake_midtrans_serv
 def test_an_admin_approves_a_card_held_for_review(fake_midtrans_server, new_page, clean_db, midtrans):
     payment = waiting(midtrans, "credit_card", "capture", fraud="challenge")
     order_id, transaction_id = payment.order_id, payment.transaction_id
-    admin = committed_admin()
-    db.session.close()
-    page = new_page(fake_midtrans_server, admin)
-    page.set_viewport_size({"width": 360, "height": 800})
-    page.goto(f"/dashboard/pesanan/detail-pesanan/{order_id}")
+    page = admin_detail_page(fake_midtrans_server, new_page, order_id, height=800)
     expect(page.get_by_role("button", name="Jadikan kedaluwarsa")).to_have_count(0)
     assert fits(page, "#aksi")
     page.get_by_role("button", name="Setujui (fraud review)").click()
