@@ -93,6 +93,12 @@ def broker_transport_options(broker: str) -> dict:
     return {"visibility_timeout": 2 * 60 * 60}
 
 
+# Every retried task's policy (notifications, e-mails): at most MAX_RETRIES more tries, the backoff
+# doubling from RETRY_BASE_SECONDS up to RETRY_CAP_SECONDS, which the broker must outlast (above).
+MAX_RETRIES = 6
+RETRY_BASE_SECONDS = 5
+RETRY_CAP_SECONDS = 600
+
 # Queues besides Celery's default one ("celery": notifications and e-mails). The beat process's own
 # worker consumes PERIODIC_QUEUE alone, so a run never waits behind a backlog of notifications; the
 # `worker` processes consume RECONCILE_QUEUE next to "celery", taking from each in turn (Procfile).

@@ -15,7 +15,7 @@ from shop import create_app
 from shop.celery_config import celery_settings
 from shop.config import ConfigError, settings_from_env
 from shop.extensions import db
-from shop.payments.tasks import RETRY_CAP_SECONDS
+from shop.celery_config import RETRY_CAP_SECONDS
 
 
 def test_models_and_migrations_agree(app):

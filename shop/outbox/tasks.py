@@ -6,14 +6,12 @@ from flask import current_app
 from sqlalchemy.exc import DBAPIError
 
 from shop import broker, metrics
+from shop.celery_config import MAX_RETRIES, RETRY_BASE_SECONDS, RETRY_CAP_SECONDS
 from shop.extensions import db, mail
 from shop.outbox import services
 
 log = logging.getLogger(__name__)
 
-MAX_RETRIES = 6
-RETRY_BASE_SECONDS = 5
-RETRY_CAP_SECONDS = 600
 
 
 # OSError: smtplib's errors are OSErrors, like a refused or dropped connection to the mail server.

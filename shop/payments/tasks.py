@@ -14,7 +14,7 @@ from flask import current_app
 from sqlalchemy.exc import DBAPIError
 
 from shop import broker, metrics
-from shop.celery_config import RECONCILE_QUEUE
+from shop.celery_config import MAX_RETRIES, RECONCILE_QUEUE, RETRY_BASE_SECONDS, RETRY_CAP_SECONDS
 from shop.extensions import db
 from shop.outbox import services as outbox
 from shop.payments import applying, gateway, queueing, reconciling, sweeping
@@ -23,9 +23,6 @@ from shop.payments.states import PAID
 
 log = logging.getLogger(__name__)
 
-MAX_RETRIES = 6
-RETRY_BASE_SECONDS = 5
-RETRY_CAP_SECONDS = 600
 # Worth another try later: Midtrans or the database hiccuped, or Midtrans has not indexed it yet.
 TRANSIENT = (gateway.MidtransUnavailable, gateway.MidtransNotFound, DBAPIError)
 
