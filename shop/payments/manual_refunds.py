@@ -17,8 +17,9 @@ from shop.orders.models import Order
 from shop.payments import ledger, states
 from shop.payments.models import Payment, PaymentAction, PaymentActionKind as Kind, PaymentActionState as State
 from shop.payments.models import PaymentStatus
-from shop.payments.refunding import (METHOD_NAMES, ActionRefused, RefundRequest, close_action, lock_order,
+from shop.payments.refunding import (ActionRefused, RefundRequest, close_action, lock_order,
                                      new_refund_key, refund_method, store_action, within_balance)
+from shop.vocabulary import method_name
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +40,7 @@ def record_manual_refund(manual: ManualRefund) -> PaymentAction:
     order = lock_order(manual.order_id)
     payment, how = refund_method(order)
     if how != "manual":
-        raise ActionRefused(f"Pembayaran {METHOD_NAMES[payment.payment_type]} dikembalikan lewat Midtrans, "
+        raise ActionRefused(f"Pembayaran {method_name(payment.payment_type)} dikembalikan lewat Midtrans, "
                             "bukan dicatat manual.")
     _check_transfer(manual)
     amount = within_balance(order, payment, manual.amount)

@@ -25,6 +25,7 @@ from shop.orders import lifecycle
 from shop.orders.models import Order
 from shop.payments import gateway, ledger, states
 from shop.payments.models import Payment, PaymentAction, PaymentActionKind as Kind, PaymentActionState as State
+from shop.vocabulary import method_name
 
 log = logging.getLogger(__name__)
 
@@ -34,9 +35,6 @@ API_REFUND_DAYS = {"credit_card": None, "gopay": 45, "shopeepay": 365, "dana": 4
                    "kredivo": 14, "akulaku": None}
 WHOLE_AMOUNT_ONLY = {"shopeepay", "ovo"}
 MANUAL_METHODS = {"bank_transfer", "echannel", "cstore"}
-METHOD_NAMES = {"credit_card": "kartu", "gopay": "GoPay", "shopeepay": "ShopeePay", "dana": "DANA", "ovo": "OVO",
-                "qris": "QRIS", "kredivo": "Kredivo", "akulaku": "Akulaku", "bank_transfer": "transfer bank (VA)",
-                "echannel": "Mandiri Bill", "cstore": "gerai (Indomaret/Alfamart)"}
 DEFAULT_REASON = "Pengembalian dana oleh toko"
 KEY_PATTERN = re.compile(r"[A-Za-z0-9_-]{8,64}")
 
@@ -105,7 +103,7 @@ def check_amount(payment: Payment, amount: int, available: int) -> None:
     if amount > available:
         raise ActionRefused(f"Jumlah {rupiah(amount)} melebihi sisa yang bisa dikembalikan ({rupiah(available)}).")
     if payment.payment_type in WHOLE_AMOUNT_ONLY and amount != payment.gross_amount:
-        raise ActionRefused(f"{METHOD_NAMES[payment.payment_type]} hanya bisa dikembalikan seluruhnya "
+        raise ActionRefused(f"{method_name(payment.payment_type)} hanya bisa dikembalikan seluruhnya "
                             f"({rupiah(payment.gross_amount)}), tidak sebagian.")
 
 
@@ -122,7 +120,7 @@ def check_window(payment: Payment) -> None:
     paid_at = payment.settlement_time or payment.transaction_time
     if days is None or paid_at is None or utcnow() - paid_at <= timedelta(days=days):
         return
-    raise ActionRefused(f"Batas waktu refund {METHOD_NAMES[payment.payment_type]} ({days} hari sejak "
+    raise ActionRefused(f"Batas waktu refund {method_name(payment.payment_type)} ({days} hari sejak "
                         f"{jakarta.for_people(paid_at)}) sudah lewat; kembalikan dana di luar Midtrans.")
 
 
@@ -138,7 +136,7 @@ def open_refund(request: RefundRequest) -> PaymentAction:
         return known
     payment, how = refund_method(order)
     if how == "manual":
-        raise ActionRefused(f"Pembayaran {METHOD_NAMES[payment.payment_type]} tidak bisa dikembalikan lewat "
+        raise ActionRefused(f"Pembayaran {method_name(payment.payment_type)} tidak bisa dikembalikan lewat "
                             "Midtrans. Transfer dananya dari rekening toko, lalu catat sebagai pengembalian manual.")
     check_window(payment)
     amount = within_balance(order, payment, request.amount)
@@ -243,5 +241,5 @@ def refund_options(order: Order) -> RefundOptions:
             raise ActionRefused("Semua dana pesanan ini sudah dikembalikan atau sedang dalam proses.")
     except ActionRefused as refused:
         return RefundOptions(None, available, str(refused), "", False, unanswered)
-    return RefundOptions(how, available, None, METHOD_NAMES[payment.payment_type],
+    return RefundOptions(how, available, None, method_name(payment.payment_type),
                          payment.payment_type in WHOLE_AMOUNT_ONLY, unanswered)
