@@ -42,7 +42,7 @@ SETTLE_TIMEOUT = 300  # seconds after the last POST for every order to be paid a
 
 
 def measure(env: dict, database: str, fake, work: Path, numbers: list[int], seconds: float, seed: int,
-            pool: str = WORKER_POOL, concurrency: int = WORKER_CONCURRENCY) -> dict:
+            pool: str = WORKER_POOL, concurrency: int = WORKER_CONCURRENCY, workers: int = 1) -> dict:
     """Run the sale over `numbers` in `seconds`; the result described in the module docstring."""
     rng = random.Random(seed)
     bodies = {n: build_notification(transaction(n, rng), "settlement", SERVER_KEY) for n in numbers}
@@ -52,7 +52,8 @@ def measure(env: dict, database: str, fake, work: Path, numbers: list[int], seco
         fake.fake.answers_status(body)
     env = dict(env, SWEEP_INTERVAL_SECONDS=str(SWEEP_INTERVAL), RECONCILE_INTERVAL_SECONDS="30")
     _, url = procs.gunicorn("flash-web", "wsgi:app", env, work)
-    procs.celery_worker("flash-worker", env, work, concurrency, queues="celery,reconcile", pool=pool)
+    for i in range(1, workers + 1):  # the Procfile's worker, scaled as `worker=N`
+        procs.celery_worker(f"flash-worker{i}", env, work, concurrency, queues="celery,reconcile", pool=pool)
     beat = procs.celery_beat("flash-beat", env, work)
     watcher = Watcher(url, rng.sample(numbers, min(WATCHED, len(numbers))))
     fake.status_delay, fake.fake.most_in_flight = LATENCY, 0
@@ -69,6 +70,7 @@ def measure(env: dict, database: str, fake, work: Path, numbers: list[int], seco
               "posts": len(posted), "post_failures": failed, "sending_took_s": sent_seconds,
               "settled_after_s": settled, "status_latency_s": LATENCY, "most_status_calls_in_flight":
               fake.most_in_flight, "worker_pool": pool, "worker_concurrency": concurrency,
+              "worker_processes": workers,
               **outcomes(database, numbers, posted), "stream": watcher.latencies(posted),
               "sweeper": sweeper_runs(beat.log_path, started, ended)}
     print(summary(result), flush=True)
@@ -253,12 +255,14 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=2_500)
     parser.add_argument("--seconds", type=float, default=30.0, help="to POST them all (10,000 in 120 s: 83/s)")
     parser.add_argument("--design", default=f"{WORKER_POOL}:{WORKER_CONCURRENCY}", help="the worker's pool:concurrency")
+    parser.add_argument("--workers", type=int, default=1, help="worker processes (Heroku-style `worker=N`)")
     parser.add_argument("--database", default="postgresql://postgres@127.0.0.1:5432/shop_bench_flash")
     args = parser.parse_args()
     pool, concurrency = args.design.split(":")
     numbers = list(range(1, args.orders + 1))
     run_alone(args.database, args.orders, "flash", lambda env, fake, work: measure(
-        env, args.database, fake, work, numbers, args.seconds, seed=900, pool=pool, concurrency=int(concurrency)))
+        env, args.database, fake, work, numbers, args.seconds, seed=900, pool=pool, concurrency=int(concurrency),
+        workers=args.workers))
 
 
 if __name__ == "__main__":
