@@ -7,18 +7,21 @@ writes the same message -- Celery's task protocol 2, JSON, in kombu's Redis enve
 task's default queue -- with one LPUSH on a client kept per process.
 `tests/test_broker.py` compares it field by field with what `apply_async` writes, so a
 Celery or kombu upgrade that changes the format fails there; real workers consume it in the
-process tests. Tasks with routes, a queue, priority or expiry of their own, a key prefix on the
-broker, other brokers and in-process (eager) tasks go through Celery.
+process tests. A task's own priority (the shopper's e-mails: after every notification waiting) goes
+to the list kombu keeps for that priority step. Tasks with routes, a queue or expiry of their own, a
+key prefix on the broker, other brokers and in-process (eager) tasks go through Celery.
 """
 import base64
 import json
 import logging
 import os
 import uuid
+from bisect import bisect
 
 import redis
 from celery import Celery
 from celery.utils.nodenames import anon_nodename
+from kombu.transport.redis import Channel as RedisChannel
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -45,7 +48,7 @@ def publish_each(celery_app: Celery, task_name: str, calls: list[tuple]) -> None
     conf = celery_app.conf
     if (conf.task_always_eager or conf.task_routes or not _is_redis(conf.broker_url)
             or (conf.broker_transport_options or {}).get("global_keyprefix")
-            or getattr(task, "queue", None) or task.priority is not None or task.expires is not None):
+            or getattr(task, "queue", None) or task.expires is not None):
         for args in calls:
             task.apply_async(args)
         return
@@ -54,7 +57,15 @@ def publish_each(celery_app: Celery, task_name: str, calls: list[tuple]) -> None
     queue = conf.task_default_queue
     template = _template(task, queue)
     # LPUSH puts each value at the head in turn and workers take from the tail: first in, first out.
-    _client(conf.broker_url).lpush(queue, *(template.message(celery_app, args) for args in calls))
+    _client(conf.broker_url).lpush(_list_of(queue, task.priority),
+                                   *(template.message(celery_app, args) for args in calls))
+
+
+def _list_of(queue: str, priority: int | None) -> str:
+    """The Redis list kombu keeps `queue`'s messages of `priority` in: workers empty the lists of the
+    first step (0, the default) before those of the next, across all the queues they consume."""
+    step = RedisChannel.priority_steps[bisect(RedisChannel.priority_steps, priority or 0) - 1]
+    return f"{queue}{RedisChannel.sep}{step}" if step else queue
 
 
 def waiting(celery_app: Celery, queue: str | None = None) -> int | None:
@@ -100,7 +111,8 @@ class _Template:
         }
         properties = {
             "correlation_id": self.TASK_ID, "reply_to": self.REPLY_TO, "delivery_mode": 2,
-            "delivery_info": {"exchange": "", "routing_key": queue}, "priority": 0, "body_encoding": "base64",
+            "delivery_info": {"exchange": "", "routing_key": queue}, "priority": task.priority or 0,
+            "body_encoding": "base64",
             "delivery_tag": self.DELIVERY_TAG,
         }
         self.text = json.dumps({"body": self.BODY, "content-encoding": "utf-8", "content-type": "application/json",
@@ -121,7 +133,7 @@ _templates: dict[tuple, _Template] = {}
 
 def _template(task, queue: str) -> _Template:
     # Per process (the origin names it) and per what the task's headers say.
-    key = (os.getpid(), task.name, queue, task.time_limit, task.soft_time_limit, task.ignore_result)
+    key = (os.getpid(), task.name, queue, task.time_limit, task.soft_time_limit, task.ignore_result, task.priority)
     template = _templates.get(key)
     if template is None:
         template = _templates[key] = _Template(task, queue)

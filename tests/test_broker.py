@@ -8,12 +8,14 @@ import redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from shop import broker, create_app
-from shop.celery_config import PERIODIC_QUEUE, RECONCILE_QUEUE
+from shop.celery_config import EMAIL_PRIORITY, PERIODIC_QUEUE, RECONCILE_QUEUE
 from shop.config import TEST_SETTINGS
+from shop.outbox.tasks import send_email
 from shop.payments.tasks import process_notification
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/12")
-QUEUES = ("celery", PERIODIC_QUEUE, RECONCILE_QUEUE)
+EMAILS = "celery\x06\x169"  # kombu's list for the default queue's priority step 9
+QUEUES = ("celery", PERIODIC_QUEUE, RECONCILE_QUEUE, EMAILS)
 PER_MESSAGE = {("headers", "id"), ("headers", "root_id"), ("properties", "correlation_id"),
                ("properties", "delivery_tag")}
 
@@ -30,8 +32,8 @@ def on_redis(app):
     queue.delete(*QUEUES)
 
 
-def queued_message(queue) -> dict:
-    raw = queue.rpop("celery")
+def queued_message(queue, name: str = "celery") -> dict:
+    raw = queue.rpop(name)
     assert raw is not None, "nothing was queued"
     return json.loads(raw)
 
@@ -53,6 +55,19 @@ def test_the_message_is_the_one_celery_writes(on_redis):
     assert ours["headers"]["id"] == ours["headers"]["root_id"] == ours["properties"]["correlation_id"]
     assert ours["headers"]["id"] != celerys["headers"]["id"]
     assert json.loads(base64.b64decode(ours["body"]))[0] == [42]
+
+
+def test_an_email_is_the_message_celery_writes_on_the_list_of_its_priority(on_redis):
+    celery_app, queue = on_redis
+    assert celery_app.tasks[send_email.name].priority == EMAIL_PRIORITY == 9
+    celery_app.tasks[send_email.name].apply_async((5,))
+    celerys = queued_message(queue, EMAILS)
+    broker.publish_each(celery_app, send_email.name, [(5,), (6,)])
+    ours = queued_message(queue, EMAILS)
+    assert without_per_message_fields(ours) == without_per_message_fields(celerys)
+    assert ours["properties"]["priority"] == 9
+    assert queue.llen("celery") == 0 and queue.llen(EMAILS) == 1
+    assert broker.waiting(celery_app) == 1  # kombu counts every priority of the queue
 
 
 def test_every_message_has_its_own_ids(on_redis):
@@ -131,7 +146,7 @@ def test_a_broker_that_does_not_answer_raises(on_redis, monkeypatch):
         broker.publish(celery_app, process_notification.name, 9)
 
 
-@pytest.mark.parametrize("option, value", [("queue", "payments"), ("priority", 5), ("expires", 60)])
+@pytest.mark.parametrize("option, value", [("queue", "payments"), ("expires", 60)])
 def test_a_task_with_options_of_its_own_goes_through_celery(on_redis, option, value, monkeypatch):
     celery_app, queue = on_redis
     task = celery_app.tasks[process_notification.name]
@@ -165,5 +180,16 @@ def test_periodic_runs_and_reconciliation_checks_have_queues_of_their_own(on_red
         celery_app.tasks[entry["task"]].apply_async((), {}, **entry["options"])
     celery_app.tasks["payments.reconcile_payment"].delay(7)  # a reconciliation run's fan-out
     broker.publish(celery_app, process_notification.name, 8)  # the webhook's and the sweeper's
-    assert [queue.llen(name) for name in QUEUES] == [1, len(celery_app.conf.beat_schedule), 1]  # every beat job: periodic
+    assert [queue.llen(name) for name in QUEUES] == [1, len(celery_app.conf.beat_schedule), 1, 0]  # beat's: periodic
     assert broker.waiting(celery_app) == 1  # what the sweeper asks about: the notification queue alone
+
+
+def test_a_worker_takes_waiting_notifications_before_waiting_emails(on_redis):
+    celery_app, _ = on_redis
+    broker.publish_each(celery_app, send_email.name, [(1,), (2,)])
+    broker.publish_each(celery_app, process_notification.name, [(3,), (4,)])
+    with celery_app.connection_for_read() as connection:
+        taken = connection.SimpleQueue("celery", no_ack=True)  # kombu's Redis channel, as a worker reads
+        names = [taken.get(timeout=1).headers["task"] for _ in range(4)]
+        taken.close()
+    assert names == [process_notification.name] * 2 + [send_email.name] * 2

@@ -6,7 +6,7 @@ from flask import current_app
 from sqlalchemy.exc import DBAPIError
 
 from shop import broker, metrics
-from shop.celery_config import MAX_RETRIES, RETRY_BASE_SECONDS, RETRY_CAP_SECONDS
+from shop.celery_config import EMAIL_PRIORITY, MAX_RETRIES, RETRY_BASE_SECONDS, RETRY_CAP_SECONDS
 from shop.extensions import db, mail
 from shop.outbox import services
 
@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 # OSError: smtplib's errors are OSErrors, like a refused or dropped connection to the mail server.
 # DBAPIError reaches the retry only from the claim or the rendering, never after the SMTP server
 # accepted the message: from there the outcome is recorded on its own (services.record).
-@shared_task(name=services.SEND_EMAIL, acks_late=True, ignore_result=True,
+@shared_task(name=services.SEND_EMAIL, acks_late=True, ignore_result=True, priority=EMAIL_PRIORITY,
              autoretry_for=(OSError, DBAPIError), max_retries=MAX_RETRIES, retry_backoff=RETRY_BASE_SECONDS,
              retry_backoff_max=RETRY_CAP_SECONDS, retry_jitter=True)
 def send_email(email_id: int) -> str:
