@@ -30,7 +30,7 @@ from bench.alone import run_alone
 from bench.bodies import DUPLICATE_SHARE, transaction
 from bench.end_to_end import Stream, session_cookie
 from bench.seed import ID_BASE, order_id, reset_payments, user_id_of
-from bench.shape import BROKER_URL, SERVER_KEY, WORKER_CONCURRENCY, WORKER_POOL
+from bench.shape import BROKER_URL, SERVER_KEY, WORKER_CONCURRENCY, WORKER_POOL, WORKER_PROCESSES
 from bench.stats import percentile
 from shop.emulator.notifications import build_notification
 
@@ -42,7 +42,7 @@ SETTLE_TIMEOUT = 300  # seconds after the last POST for every order to be paid a
 
 
 def measure(env: dict, database: str, fake, work: Path, numbers: list[int], seconds: float, seed: int,
-            pool: str = WORKER_POOL, concurrency: int = WORKER_CONCURRENCY, workers: int = 1) -> dict:
+            pool: str = WORKER_POOL, concurrency: int = WORKER_CONCURRENCY, workers: int = WORKER_PROCESSES) -> dict:
     """Run the sale over `numbers` in `seconds`; the result described in the module docstring."""
     rng = random.Random(seed)
     bodies = {n: build_notification(transaction(n, rng), "settlement", SERVER_KEY) for n in numbers}
@@ -255,7 +255,7 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=2_500)
     parser.add_argument("--seconds", type=float, default=30.0, help="to POST them all (10,000 in 120 s: 83/s)")
     parser.add_argument("--design", default=f"{WORKER_POOL}:{WORKER_CONCURRENCY}", help="the worker's pool:concurrency")
-    parser.add_argument("--workers", type=int, default=1, help="worker processes (Heroku-style `worker=N`)")
+    parser.add_argument("--workers", type=int, default=WORKER_PROCESSES, help="worker processes (Heroku-style `worker=N`)")
     parser.add_argument("--database", default="postgresql://postgres@127.0.0.1:5432/shop_bench_flash")
     args = parser.parse_args()
     pool, concurrency = args.design.split(":")

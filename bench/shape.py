@@ -7,6 +7,9 @@ import tempfile
 SERVER_KEY = os.environ.setdefault("BENCH_SERVER_KEY", "SB-Mid-server-" + secrets.token_urlsafe(18))
 WORKER_CONCURRENCY = 32  # the Procfile's default (${WORKER_CONCURRENCY:-32})
 WORKER_POOL = "threads"  # the Procfile's worker pool (--pool=threads)
+# The flash sale's formation: `worker=2`, one worker process per core of this 2-core host. A process's
+# threads share one core (Python's GIL); docs/operations.md says to scale the worker to the cores.
+WORKER_PROCESSES = 2
 CLIENT_KEY = "SB-Mid-client-bench"
 SECRET_KEY = os.environ.setdefault("BENCH_SECRET_KEY", secrets.token_urlsafe(48))
 DEFAULT_DATABASE = "postgresql://postgres@127.0.0.1:5432/shop_bench_suite"
