@@ -35,7 +35,7 @@ def send_paid_order_messages() -> int | None:
 def send_daily_summary() -> str | None:
     """E-mail the merchant yesterday's summary, once."""
     owed = _locked(lambda: merchant.owe_daily_summary(utcnow()))
-    return next(iter(owed), None) if owed else None
+    return next(iter(owed or {}), None)
 
 
 def _locked(job) -> dict[str, int] | None:
