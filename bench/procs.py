@@ -4,6 +4,7 @@ Everything started here is registered and stopped by `stop_all()` (the suite cal
 `finally`), so a failed run leaves nothing behind.
 """
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -148,3 +149,15 @@ def celery_beat(name: str, env: dict, log_dir: Path) -> Proc:
     proc = Proc(name, argv, env, log_dir)
     _wait(proc, lambda: b"ready." in proc.log_path.read_bytes())
     return proc
+
+
+def prometheus(name: str, config: Path, data_dir: Path, log_dir: Path) -> tuple[Proc, str]:
+    """Prometheus (the `prometheus` on PATH, Debian's) with `config` and its data in `data_dir`, on a
+    free loopback port; its base URL once it says it is ready."""
+    port = free_port()
+    argv = [shutil.which("prometheus") or "prometheus", f"--config.file={config}",
+            f"--storage.tsdb.path={data_dir}", f"--web.listen-address=127.0.0.1:{port}"]
+    proc = Proc(name, argv, dict(os.environ), log_dir)
+    url = f"http://127.0.0.1:{port}"
+    _wait(proc, lambda: requests.get(url + "/-/ready", timeout=2).status_code == 200)
+    return proc, url

@@ -19,12 +19,14 @@ class AlertState(db.Model):
 
 
 class MerchantMessage(db.Model):
-    """Something the merchant was sent once: a paid order (alone or in a digest), a day's summary."""
+    """A paid order the merchant is told about once (alone or in a digest); the e-mail itself is an
+    outbox row (shop.operations.mailing), owed in the same transaction."""
 
     __tablename__ = "merchant_messages"
     __table_args__ = (db.UniqueConstraint("kind", "key", name="uq_merchant_messages_kind_key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(db.String(20))  # "paid_order" (key: order id), "daily_summary" (key: the day)
+    kind: Mapped[str] = mapped_column(db.String(20))  # "paid_order" (key: order id)
     key: Mapped[str] = mapped_column(db.String(40))
-    sent_at = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+    # When its e-mail became owed; the column keeps the name it had when the e-mail was sent at once.
+    owed_at = mapped_column("sent_at", UTCDateTime(), default=utcnow, nullable=False)

@@ -11,8 +11,9 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import case, func, select
 
-from shop.outbox.models import OutboxEmail
 from shop.extensions import db
+from shop.operations import mailing
+from shop.outbox.models import OutboxEmail
 from shop.payments import states
 from shop.payments.models import (Notification, NotificationOutcome, NotificationSource, NotificationState,
                                   Payment)
@@ -39,7 +40,7 @@ class Snapshot:
     failed_last_day: int
     open_payments: int
     oldest_open_at: datetime | None
-    unsent_emails: int  # e-mails (shop.outbox) still owed ALERT_WAITING_MINUTES after they became due
+    unsent_emails: int  # e-mails to shoppers (shop.outbox) still owed ALERT_WAITING_MINUTES after they became due
 
     def age(self, moment: datetime | None) -> float | None:
         return None if moment is None else max((self.now - moment).total_seconds(), 0.0)
@@ -105,5 +106,8 @@ def open_payments() -> tuple[int, datetime | None]:
 
 
 def unsent_emails(now: datetime, after: timedelta) -> int:
+    """The shoppers' owed e-mails; the merchant's own are not counted, or an alert that cannot be
+    sent would owe another one about itself."""
     return db.session.scalar(select(func.count()).select_from(OutboxEmail).where(
-        OutboxEmail.outcome.is_(None), OutboxEmail.created_at <= now - after, OutboxEmail.created_at > now - DAY))
+        OutboxEmail.outcome.is_(None), OutboxEmail.created_at <= now - after, OutboxEmail.created_at > now - DAY,
+        OutboxEmail.kind.not_like(f"{mailing.PREFIX}%")))

@@ -1,6 +1,7 @@
 """The operations jobs, run from beat on the periodic queue: alerts, paid orders, the day's summary.
 
-Each decides from the database whether anything is due, under a run lock, sends, then commits.
+Each decides from the database whether anything is due, under a run lock, owes the merchant's
+e-mails in the outbox, commits, and only then queues them (shop.outbox.tasks.send_email sends).
 """
 import logging
 
@@ -10,6 +11,7 @@ from shop.extensions import db
 from shop.models import utcnow
 from shop.operations import alerts, merchant
 from shop.operations.mailing import merchant_address
+from shop.outbox import services as outbox
 from shop.payments.run_lock import take_run_lock
 
 log = logging.getLogger(__name__)
@@ -18,24 +20,27 @@ log = logging.getLogger(__name__)
 @shared_task(name="operations.check_alerts", ignore_result=True)
 def check_alerts() -> list[str] | None:
     """Tell the merchant about alert conditions that started or stopped holding."""
-    return _locked(lambda: alerts.check_alerts(utcnow()))
+    owed = _locked(lambda: alerts.check_alerts(utcnow()))
+    return None if owed is None else list(owed)
 
 
 @shared_task(name="operations.send_paid_order_messages", ignore_result=True)
 def send_paid_order_messages() -> int | None:
     """E-mail the merchant the newly paid orders (each, or a digest)."""
-    return _locked(lambda: merchant.send_paid_order_messages(utcnow()))
+    owed = _locked(lambda: merchant.owe_paid_order_messages(utcnow()))
+    return None if owed is None else len(owed)
 
 
 @shared_task(name="operations.send_daily_summary", ignore_result=True)
 def send_daily_summary() -> str | None:
     """E-mail the merchant yesterday's summary, once."""
-    day = _locked(lambda: merchant.send_daily_summary(utcnow()))
-    return day.isoformat() if day else None
+    owed = _locked(lambda: merchant.owe_daily_summary(utcnow()))
+    return next(iter(owed or {}), None)
 
 
-def _locked(job):
-    """Run `job` holding the operations lock, and commit; None when another run holds it.
+def _locked(job) -> dict[str, int] | None:
+    """Run `job` holding the operations lock, commit, then queue the e-mails it owed; None when
+    another run holds the lock.
 
     Without MERCHANT_ALERT_EMAIL there is nobody to tell: not even the lock is taken (the beat
     process's one worker runs the reconciliation and the sweeper too)."""
@@ -45,9 +50,13 @@ def _locked(job):
         db.session.rollback()
         return None
     try:
-        result = job()
+        owed = job()
         db.session.commit()
     except Exception:
         db.session.rollback()
         raise
-    return result
+    try:
+        outbox.queue(list(owed.values()))
+    except Exception:  # noqa: BLE001 -- committed and owed: the sweeper queues them
+        log.exception("could not queue the merchant's e-mails after the commit")
+    return owed

@@ -4,12 +4,13 @@ from datetime import datetime, timedelta
 import pytest
 
 from shop import jakarta
-from shop.extensions import db, mail
+from shop.extensions import db
 from shop.models import utcnow
 from shop.operations import merchant
 from shop.orders.models import OrderStatus
 from shop.payments.models import MoneyEvent, MoneyEventKind
 from tests.factories import OrderFactory, PaymentFactory
+from tests.operations.helpers import deliver
 
 MERCHANT = "pemilik@tokokita.test"
 
@@ -24,22 +25,20 @@ def paid_order(paid_at, total=150000):
 
 
 def sent_by(job, *args):
-    with mail.record_messages() as outbox:
-        job(*args)
-    return outbox
+    return deliver(job(*args))
 
 
 def test_each_paid_order_is_told_once(app, monkeypatch):
     monkeypatch.setitem(app.config, "MERCHANT_PAID_ORDER_MODE", "order")
     now = utcnow()
     first, second = paid_order(now - timedelta(minutes=3)), paid_order(now - timedelta(minutes=1))
-    outbox = sent_by(merchant.send_paid_order_messages, now)
+    outbox = sent_by(merchant.owe_paid_order_messages, now)
     assert [m.subject for m in outbox] == [f"[Toko Kita] Pesanan #{first.id} sudah dibayar",
                                            f"[Toko Kita] Pesanan #{second.id} sudah dibayar"]
     assert "Rp 150.000" in outbox[0].body and outbox[0].recipients == [MERCHANT]
-    assert sent_by(merchant.send_paid_order_messages, now + timedelta(minutes=1)) == []
+    assert sent_by(merchant.owe_paid_order_messages, now + timedelta(minutes=1)) == []
     third = paid_order(now + timedelta(minutes=2))
-    outbox = sent_by(merchant.send_paid_order_messages, now + timedelta(minutes=3))
+    outbox = sent_by(merchant.owe_paid_order_messages, now + timedelta(minutes=3))
     assert [m.subject for m in outbox] == [f"[Toko Kita] Pesanan #{third.id} sudah dibayar"]
 
 
@@ -48,19 +47,19 @@ def test_a_digest_every_n_minutes_lists_the_orders_paid_since_the_last(app, monk
     monkeypatch.setitem(app.config, "MERCHANT_DIGEST_MINUTES", 30)
     now = utcnow()
     orders = [paid_order(now - timedelta(minutes=m)) for m in (20, 10)]
-    [digest] = sent_by(merchant.send_paid_order_messages, now)
+    [digest] = sent_by(merchant.owe_paid_order_messages, now)
     assert digest.subject == "[Toko Kita] 2 pesanan baru dibayar"
     assert all(f"Pesanan #{o.id}:" in digest.body for o in orders)
     late = paid_order(now + timedelta(minutes=5))
-    assert sent_by(merchant.send_paid_order_messages, now + timedelta(minutes=10)) == []  # not due yet
-    [digest] = sent_by(merchant.send_paid_order_messages, now + timedelta(minutes=31))
+    assert sent_by(merchant.owe_paid_order_messages, now + timedelta(minutes=10)) == []  # not due yet
+    [digest] = sent_by(merchant.owe_paid_order_messages, now + timedelta(minutes=31))
     assert digest.subject == "[Toko Kita] 1 pesanan baru dibayar" and f"#{late.id}:" in digest.body
 
 
 def test_paid_order_messages_can_be_turned_off(app, monkeypatch):
     monkeypatch.setitem(app.config, "MERCHANT_PAID_ORDER_MODE", "off")
     paid_order(utcnow())
-    assert sent_by(merchant.send_paid_order_messages, utcnow()) == []
+    assert sent_by(merchant.owe_paid_order_messages, utcnow()) == []
 
 
 def test_the_daily_summary_is_sent_once_after_its_hour(app, monkeypatch):
@@ -72,12 +71,12 @@ def test_the_daily_summary_is_sent_once_after_its_hour(app, monkeypatch):
                               key="r1", amount=20000, actor="webhook", happened_at=yesterday_noon))
     db.session.flush()
     before_hour = datetime(2026, 12, 3, 6, 59, tzinfo=jakarta.ZONE)
-    assert sent_by(merchant.send_daily_summary, before_hour) == []
-    [summary] = sent_by(merchant.send_daily_summary, before_hour + timedelta(minutes=1))
+    assert sent_by(merchant.owe_daily_summary, before_hour) == []
+    [summary] = sent_by(merchant.owe_daily_summary, before_hour + timedelta(minutes=1))
     assert summary.subject == "[Toko Kita] Ringkasan 02-12-2026"
     assert "Pesanan dibayar: 2, total Rp 250.000." in summary.body
     assert "Refund: 1, total Rp 20.000." in summary.body
-    assert sent_by(merchant.send_daily_summary, before_hour + timedelta(hours=5)) == []
+    assert sent_by(merchant.owe_daily_summary, before_hour + timedelta(hours=5)) == []
 
 
 def test_the_beat_tasks_run_and_commit(app, monkeypatch):
