@@ -22,15 +22,14 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import psycopg
-import redis
 import requests
 
-from bench import procs
+from bench import procs, webhook
 from bench.alone import run_alone
 from bench.bodies import DUPLICATE_SHARE, transaction
 from bench.end_to_end import Stream, session_cookie
 from bench.seed import ID_BASE, order_id, reset_payments, user_id_of
-from bench.shape import BROKER_URL, SERVER_KEY, WORKER_CONCURRENCY, WORKER_POOL, WORKER_PROCESSES
+from bench.shape import SERVER_KEY, WORKER_CONCURRENCY, WORKER_POOL, WORKER_PROCESSES
 from bench.stats import percentile
 from shop.emulator.notifications import build_notification
 
@@ -83,7 +82,7 @@ def set_aside_unprocessed(database: str) -> None:
     with psycopg.connect(database) as conn:
         conn.execute("UPDATE midtrans_notifications SET state = 'FAILED', error = 'set aside by the bench' "
                      "WHERE state = 'RECEIVED'")
-    redis.Redis.from_url(BROKER_URL).delete("celery", "reconcile", "periodic")
+    webhook.drop_queued_tasks("reconcile", "periodic")
 
 
 def post_evenly(url: str, bodies: dict, seconds: float, rng: random.Random) -> tuple[dict, int]:

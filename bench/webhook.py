@@ -1,5 +1,6 @@
 """Measurement 1: the webhook's answer under load, against the bare-Flask ceiling, interleaved."""
 import redis
+from kombu.transport.redis import Channel as RedisChannel
 
 from bench.load import wrk
 from bench.shape import BROKER_URL
@@ -34,6 +35,9 @@ def summarise(pair: dict) -> dict:
             "raw": pair}
 
 
-def drop_queued_tasks() -> None:
-    """No worker consumes the webhook's queue during measurement 1: drop what it enqueued."""
-    redis.Redis.from_url(BROKER_URL).delete("celery")
+def drop_queued_tasks(*queues: str) -> None:
+    """No worker consumes the webhook's queue during measurement 1: drop what it enqueued (and what
+    the other measurements left in `queues`), at every priority (e-mails wait at 9)."""
+    redis.Redis.from_url(BROKER_URL).delete(*(f"{queue}{RedisChannel.sep}{step}" if step else queue
+                                              for queue in ("celery", *queues)
+                                              for step in RedisChannel.priority_steps))
