@@ -93,7 +93,8 @@ def user_id_of(n: int) -> int:
 
 
 def reset_payments(url: str, numbers: list[int]) -> None:
-    """Put payments (and their orders) back to PENDING, so a burst applies real transitions."""
+    """Put payments (and their orders) back to PENDING, so a burst applies real transitions and owes
+    their e-mails anew."""
     ids = [ID_BASE + n for n in numbers]
     with psycopg.connect(url) as conn:
         conn.execute("UPDATE payments SET status='PENDING', transaction_id=NULL, transaction_status=NULL, "
@@ -101,6 +102,10 @@ def reset_payments(url: str, numbers: list[int]) -> None:
         conn.execute("UPDATE orders SET status='PENDING', paid_at=NULL, stock_released=false, needs_review=false "
                      "WHERE id = ANY(%s)", (ids,))
         conn.execute("DELETE FROM inbox_messages WHERE order_id = ANY(%s)", (ids,))
+        # Their e-mails too: a receipt still owed from an earlier round (its task dropped with the queue)
+        # would keep the next payment's from being owed again, and it would never be sent.
+        conn.execute("DELETE FROM email_outbox WHERE key = ANY(%s)",
+                     ([f"order:{i}" for i in ids] + [f"payment:{i}" for i in ids],))
 
 
 def counts(url: str) -> dict:
