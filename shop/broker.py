@@ -64,7 +64,8 @@ def publish_each(celery_app: Celery, task_name: str, calls: list[tuple]) -> None
 def _list_of(queue: str, priority: int | None) -> str:
     """The Redis list kombu keeps `queue`'s messages of `priority` in: workers empty the lists of the
     first step (0, the default) before those of the next, across all the queues they consume."""
-    step = RedisChannel.priority_steps[bisect(RedisChannel.priority_steps, priority or 0) - 1]
+    level = max(min(priority or 0, RedisChannel.max_priority), RedisChannel.min_priority)  # as kombu clamps it
+    step = RedisChannel.priority_steps[bisect(RedisChannel.priority_steps, level) - 1]
     return f"{queue}{RedisChannel.sep}{step}" if step else queue
 
 

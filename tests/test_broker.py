@@ -193,3 +193,17 @@ def test_a_worker_takes_waiting_notifications_before_waiting_emails(on_redis):
         names = [taken.get(timeout=1).headers["task"] for _ in range(4)]
         taken.close()
     assert names == [process_notification.name] * 2 + [send_email.name] * 2
+
+
+@pytest.mark.parametrize("priority", [2, 5, 7, 12])
+def test_any_priority_goes_to_the_list_celery_puts_it_in(on_redis, monkeypatch, priority):
+    celery_app, queue = on_redis
+    task = celery_app.tasks[process_notification.name]
+    monkeypatch.setattr(task, "priority", priority)
+    lists = ["celery"] + [f"celery\x06\x16{step}" for step in (3, 6, 9)]
+    task.apply_async((1,))
+    [celerys] = [name for name in lists if queue.llen(name)]
+    queue.delete(*lists)
+    broker.publish(celery_app, process_notification.name, 1)
+    assert [name for name in lists if queue.llen(name)] == [celerys]
+    queue.delete(*lists)
