@@ -3,12 +3,14 @@ from celery import shared_task
 from sqlalchemy.exc import DBAPIError
 
 from shop.accounts import passwords
+from shop.celery_config import MAX_RETRIES, RETRY_BASE_SECONDS, RETRY_CAP_SECONDS
 from shop.extensions import db
 from shop.outbox import services as outbox
 
 
 @shared_task(name=passwords.SEND_RESET, acks_late=True, ignore_result=True, autoretry_for=(DBAPIError,),
-             max_retries=6, retry_backoff=5, retry_jitter=True)
+             max_retries=MAX_RETRIES, retry_backoff=RETRY_BASE_SECONDS, retry_backoff_max=RETRY_CAP_SECONDS,
+             retry_jitter=True)
 def send_password_reset(email: str) -> bool:
     """Owe and queue the reset e-mail of `email`'s account; nothing for an e-mail without one."""
     email_id = passwords.owe_reset_email(email)
