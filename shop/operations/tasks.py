@@ -3,8 +3,6 @@
 Each decides from the database whether anything is due, under a run lock, owes the merchant's
 e-mails in the outbox, commits, and only then queues them (shop.outbox.tasks.send_email sends).
 """
-import logging
-
 from celery import shared_task
 
 from shop.extensions import db
@@ -13,8 +11,6 @@ from shop.operations import alerts, merchant
 from shop.operations.mailing import merchant_address
 from shop.outbox import services as outbox
 from shop.payments.run_lock import take_run_lock
-
-log = logging.getLogger(__name__)
 
 
 @shared_task(name="operations.check_alerts", ignore_result=True)
@@ -55,8 +51,5 @@ def _locked(job) -> dict[str, int] | None:
     except Exception:
         db.session.rollback()
         raise
-    try:
-        outbox.queue(list(owed.values()))
-    except Exception:  # noqa: BLE001 -- committed and owed: the sweeper queues them
-        log.exception("could not queue the merchant's e-mails after the commit")
+    outbox.queue_after_commit(list(owed.values()))
     return owed

@@ -77,6 +77,15 @@ def queue(email_ids) -> None:
         broker.publish_each(current_app.extensions["celery"], SEND_EMAIL, [(i,) for i in email_ids])
 
 
+def queue_after_commit(email_ids) -> None:
+    """`queue`, from a boundary whose commit owed them: a broker that fails is logged, never raised;
+    the e-mails stay owed and the sweeper queues them."""
+    try:
+        queue(email_ids)
+    except Exception:  # noqa: BLE001
+        log.exception("could not queue e-mails %s after the commit; the sweeper queues them", list(email_ids)[:20])
+
+
 def claim(email_id: int) -> Claim | None:
     """Claim an owed e-mail, committed at once; None when it was sent, given up or someone holds it."""
     now = utcnow()

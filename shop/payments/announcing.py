@@ -50,8 +50,7 @@ def announce_order_change(change: OrderChange | None) -> None:
     """After the commit: queue the e-mails it made due, clear the order's cached pages, tell listeners."""
     if change is None:
         return
-    if change.email_ids:
-        _quietly("queue e-mails", outbox.queue, change.email_ids)  # else the sweeper queues them
+    outbox.queue_after_commit(change.email_ids)
     if not change.pages_changed:
         return
     _quietly("clear cached pages", clear_order_pages, change.order_id, change.user_id)
