@@ -1,10 +1,10 @@
 """Measurement 1: the webhook's answer under load, against the bare-Flask ceiling, interleaved."""
 import redis
-from kombu.transport.redis import Channel as RedisChannel
 
 from bench.load import wrk
 from bench.shape import BROKER_URL
 from bench.stats import over_runs
+from shop import broker
 
 PATH = "/api/midtrans/notification"
 
@@ -38,6 +38,4 @@ def summarise(pair: dict) -> dict:
 def drop_queued_tasks(*queues: str) -> None:
     """No worker consumes the webhook's queue during measurement 1: drop what it enqueued (and what
     the other measurements left in `queues`), at every priority (e-mails wait at 9)."""
-    redis.Redis.from_url(BROKER_URL).delete(*(f"{queue}{RedisChannel.sep}{step}" if step else queue
-                                              for queue in ("celery", *queues)
-                                              for step in RedisChannel.priority_steps))
+    redis.Redis.from_url(BROKER_URL).delete(*(name for queue in ("celery", *queues) for name in broker.lists_of(queue)))

@@ -61,6 +61,11 @@ def publish_each(celery_app: Celery, task_name: str, calls: list[tuple]) -> None
                                    *(template.message(celery_app, args) for args in calls))
 
 
+def lists_of(queue: str) -> list[str]:
+    """Every Redis list kombu keeps `queue`'s messages in, one per priority step, first taken first."""
+    return [_list_of(queue, step) for step in RedisChannel.priority_steps]
+
+
 def _list_of(queue: str, priority: int | None) -> str:
     """The Redis list kombu keeps `queue`'s messages of `priority` in: workers empty the lists of the
     first step (0, the default) before those of the next, across all the queues they consume."""
