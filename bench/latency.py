@@ -4,7 +4,9 @@ Two workers as the Procfile runs them (its pool and concurrency), one with MIDTR
 on and one with it off, each consuming only the bursts it is given (measurement 2's harness). In
 turns, `repeats` times: a no-op burst and a burst of stored notifications with confirmation off, then
 the same kind of burst with confirmation on while the fake answers every GET status after 150 ms,
-and again at 0 ms. The fake counts the status calls in flight at once (the bound).
+and again at 0 ms; then, at 0 ms, `bench.confirm_only` (bench/worker.py): the task's claim and GET
+status alone, nothing applied, the floor under the 0 ms rate. The fake counts the status calls in
+flight at once (the bound).
 
     .venv/bin/python -m bench.latency [--size 300] [--repeats 2] [--pool threads --concurrency 16]
 
@@ -58,14 +60,17 @@ class Pair:
         off = _burst(self.bursts["0"], database, numbers_pool, size, rng, fake, 0.0)
         slow = _burst(self.bursts["1"], database, numbers_pool, size, rng, fake, LATENCY)
         fast = _burst(self.bursts["1"], database, numbers_pool, size, rng, fake, 0.0)
-        result = {"noop": noop, "off": off, "on_150ms": slow, "on_0ms": fast,
+        floor = _burst(self.bursts["1"], database, numbers_pool, size, rng, fake, 0.0, task="bench.confirm_only")
+        result = {"noop": noop, "off": off, "on_150ms": slow, "on_0ms": fast, "confirm_only_0ms": floor,
                   "ratio_150ms_to_off": slow["per_second"] / off["per_second"],
                   "ratio_0ms_to_noop": fast["per_second"] / noop["per_second"],
+                  "ratio_confirm_only_to_noop": floor["per_second"] / noop["per_second"],
                   "ratio_off_to_noop": off["per_second"] / noop["per_second"]}
         print(f"  {self.design:10} noop {noop['per_second']:5.0f}/s  off {off['per_second']:5.0f}/s  on@150ms "
               f"{slow['per_second']:5.0f}/s (at most {slow['most_in_flight']} calls at once)  on@0ms "
               f"{fast['per_second']:5.0f}/s   150ms/off {result['ratio_150ms_to_off']:.0%}  "
-              f"0ms/noop {result['ratio_0ms_to_noop']:.0%}  {slow['outcomes']}", flush=True)
+              f"0ms/noop {result['ratio_0ms_to_noop']:.0%}  confirm-only@0ms {floor['per_second']:5.0f}/s "
+              f"= {result['ratio_confirm_only_to_noop']:.0%} of noop  {slow['outcomes']}", flush=True)
         return result
 
     def stop(self) -> None:
@@ -74,13 +79,15 @@ class Pair:
 
 
 def _burst(bursts: processing.Bursts, database: str, numbers_pool: list[int], size: int, rng: random.Random,
-           fake: SlowFake, delay: float) -> dict:
+           fake: SlowFake, delay: float, task: str = "payments.process_notification") -> dict:
     numbers = rng.sample(numbers_pool, int(size / (1 + DUPLICATE_SHARE)))
     ids = processing.store_notifications(database, numbers, rng.randrange(1 << 30), fake=fake.fake)
     fake.status_delay = delay
     fake.reset()
-    result = bursts.run("payments.process_notification", ids)
+    result = bursts.run(task, ids)
     result["outcomes"] = processing.processed(database, ids)
+    if task != "payments.process_notification":  # claimed, never applied: not left for a sweeper
+        processing.forget_notifications(database, ids)
     result["status_calls"] = fake.status_calls()
     result["most_in_flight"] = fake.most_in_flight
     return result

@@ -86,6 +86,12 @@ def store_notifications(url: str, numbers: list[int], seed: int, fake=None) -> l
             "SELECT id FROM midtrans_notifications WHERE id > %s ORDER BY id", (before,))]
 
 
+def forget_notifications(url: str, ids: list[int]) -> None:
+    """Delete stored notifications that a measurement claimed but never applied."""
+    with psycopg.connect(url) as conn:
+        conn.execute("DELETE FROM midtrans_notifications WHERE id = ANY(%s)", (ids,))
+
+
 def processed(url: str, ids: list[int]) -> dict:
     with psycopg.connect(url) as conn:
         rows = conn.execute("SELECT state, outcome, count(*) FROM midtrans_notifications WHERE id = ANY(%s) "
