@@ -7,8 +7,8 @@ writes the same message -- Celery's task protocol 2, JSON, in kombu's Redis enve
 task's default queue -- with one LPUSH on a client kept per process.
 `tests/test_broker.py` compares it field by field with what `apply_async` writes, so a
 Celery or kombu upgrade that changes the format fails there; real workers consume it in the
-process tests. A task's own priority (the shopper's e-mails: after every notification waiting) goes
-to the list kombu keeps for that priority step. Tasks with routes, a queue or expiry of their own, a
+process tests. A message's priority (the task's own, as for the shopper's e-mails after every
+notification waiting, or the caller's) goes to the list kombu keeps for that priority step. Tasks with routes, a queue or expiry of their own, a
 key prefix on the broker, other brokers and in-process (eager) tasks go through Celery.
 """
 import base64
@@ -42,22 +42,26 @@ def publish(celery_app: Celery, task_name: str, *args) -> None:
     publish_each(celery_app, task_name, [args])
 
 
-def publish_each(celery_app: Celery, task_name: str, calls: list[tuple]) -> None:
-    """Queue `task_name(*args)` for every `args` in `calls`, in that order: one LPUSH for them all."""
+def publish_each(celery_app: Celery, task_name: str, calls: list[tuple], priority: int | None = None) -> None:
+    """Queue `task_name(*args)` for every `args` in `calls`, in that order: one LPUSH for them all.
+
+    At `priority` when given, else at the task's own.
+    """
     task = celery_app.tasks[task_name]
+    priority = task.priority if priority is None else priority
     conf = celery_app.conf
     if (conf.task_always_eager or conf.task_routes or not _is_redis(conf.broker_url)
             or (conf.broker_transport_options or {}).get("global_keyprefix")
             or getattr(task, "queue", None) or task.expires is not None):
         for args in calls:
-            task.apply_async(args)
+            task.apply_async(args, priority=priority)
         return
     if not calls:
         return
     queue = conf.task_default_queue
-    template = _template(task, queue)
+    template = _template(task, queue, priority)
     # LPUSH puts each value at the head in turn and workers take from the tail: first in, first out.
-    _client(conf.broker_url).lpush(_list_of(queue, task.priority),
+    _client(conf.broker_url).lpush(_list_of(queue, priority),
                                    *(template.message(celery_app, args) for args in calls))
 
 
@@ -107,7 +111,7 @@ class _Template:
     TASK_ID, DELIVERY_TAG, REPLY_TO, BODY, ARGSREPR = (f"@shop-broker-{name}@" for name in
                                                        ("task-id", "delivery-tag", "reply-to", "body", "argsrepr"))
 
-    def __init__(self, task, queue: str):
+    def __init__(self, task, queue: str, priority: int | None):
         headers = {
             "lang": "py", "task": task.name, "id": self.TASK_ID, "shadow": None, "eta": None, "expires": None,
             "group": None, "group_index": None, "retries": 0, "timelimit": [task.time_limit, task.soft_time_limit],
@@ -117,7 +121,7 @@ class _Template:
         }
         properties = {
             "correlation_id": self.TASK_ID, "reply_to": self.REPLY_TO, "delivery_mode": 2,
-            "delivery_info": {"exchange": "", "routing_key": queue}, "priority": task.priority or 0,
+            "delivery_info": {"exchange": "", "routing_key": queue}, "priority": priority or 0,
             "body_encoding": "base64",
             "delivery_tag": self.DELIVERY_TAG,
         }
@@ -137,12 +141,12 @@ class _Template:
 _templates: dict[tuple, _Template] = {}
 
 
-def _template(task, queue: str) -> _Template:
-    # Per process (the origin names it) and per what the task's headers say.
-    key = (os.getpid(), task.name, queue, task.time_limit, task.soft_time_limit, task.ignore_result, task.priority)
+def _template(task, queue: str, priority: int | None) -> _Template:
+    # Per process (the origin names it) and per what the task's headers and properties say.
+    key = (os.getpid(), task.name, queue, task.time_limit, task.soft_time_limit, task.ignore_result, priority)
     template = _templates.get(key)
     if template is None:
-        template = _templates[key] = _Template(task, queue)
+        template = _templates[key] = _Template(task, queue, priority)
     return template
 
 

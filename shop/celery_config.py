@@ -112,6 +112,9 @@ RECONCILE_QUEUE = "reconcile"
 # Redis a priority is a list of its own that workers take from after those of priority 0 (kombu's
 # steps 0, 3, 6, 9; 9 is last); RabbitMQ ignores it on queues declared without x-max-priority.
 EMAIL_PRIORITY = 9
+# The merchant's alerts are the exception: one that says notifications are piling up must not wait
+# for them to drain. They are few (one per condition that starts or stops holding).
+ALERT_PRIORITY = 0
 
 
 def beat_schedule(jobs: Mapping) -> dict:

@@ -110,7 +110,7 @@ def test_many_calls_are_one_lpush_taken_in_the_order_given(on_redis, monkeypatch
 def test_many_calls_in_process_run_each_through_celery(app, monkeypatch):
     task = app.extensions["celery"].tasks[process_notification.name]
     sent = []
-    monkeypatch.setattr(task, "apply_async", lambda args: sent.append(args))
+    monkeypatch.setattr(task, "apply_async", lambda args, **options: sent.append(args))
     broker.publish_each(app.extensions["celery"], process_notification.name, [(4,), (5,)])
     assert sent == [(4,), (5,)]
 
@@ -121,7 +121,7 @@ def test_other_brokers_and_key_prefixes_go_through_celery(app, url, options, mon
     celery_app = app.extensions["celery"]
     task = celery_app.tasks[process_notification.name]
     sent = []
-    monkeypatch.setattr(task, "apply_async", lambda args: sent.append(args))
+    monkeypatch.setattr(task, "apply_async", lambda args, **options: sent.append(args))
     monkeypatch.setitem(celery_app.conf, "task_always_eager", False)
     monkeypatch.setitem(celery_app.conf, "broker_url", url)
     monkeypatch.setitem(celery_app.conf, "broker_transport_options", options)
@@ -134,7 +134,7 @@ def test_in_process_tasks_run_through_celery(app, monkeypatch):
     assert celery_app.conf.task_always_eager
     task = celery_app.tasks[process_notification.name]
     sent = []
-    monkeypatch.setattr(task, "apply_async", lambda args: sent.append(args))
+    monkeypatch.setattr(task, "apply_async", lambda args, **options: sent.append(args))
     broker.publish(celery_app, process_notification.name, 8)
     assert sent == [(8,)]
 
@@ -152,7 +152,7 @@ def test_a_task_with_options_of_its_own_goes_through_celery(on_redis, option, va
     task = celery_app.tasks[process_notification.name]
     sent = []
     monkeypatch.setattr(task, option, value, raising=False)
-    monkeypatch.setattr(task, "apply_async", lambda args: sent.append(args))
+    monkeypatch.setattr(task, "apply_async", lambda args, **options: sent.append(args))
     broker.publish(celery_app, process_notification.name, 10)
     assert sent == [(10,)] and queue.llen("celery") == 0
 
@@ -182,6 +182,27 @@ def test_periodic_runs_and_reconciliation_checks_have_queues_of_their_own(on_red
     broker.publish(celery_app, process_notification.name, 8)  # the webhook's and the sweeper's
     assert [queue.llen(name) for name in QUEUES] == [1, len(celery_app.conf.beat_schedule), 1, 0]  # beat's: periodic
     assert broker.waiting(celery_app) == 1  # what the sweeper asks about: the notification queue alone
+
+
+def test_a_priority_given_by_the_caller_is_the_messages_own(on_redis):
+    celery_app, queue = on_redis
+    celery_app.tasks[send_email.name].apply_async((5,), priority=0)
+    celerys = queued_message(queue)
+    broker.publish_each(celery_app, send_email.name, [(5,)], priority=0)
+    ours = queued_message(queue)
+    assert without_per_message_fields(ours) == without_per_message_fields(celerys)
+    assert ours["properties"]["priority"] == 0 and queue.llen(EMAILS) == 0
+    broker.publish_each(celery_app, send_email.name, [(6,)])  # the task's own again
+    assert queue.llen("celery") == 0 and queued_message(queue, EMAILS)["properties"]["priority"] == 9
+
+
+def test_a_priority_given_by_the_caller_goes_through_celery_in_process(app, monkeypatch):
+    task = app.extensions["celery"].tasks[send_email.name]
+    sent = []
+    monkeypatch.setattr(task, "apply_async", lambda args, **options: sent.append((args, options)))
+    broker.publish_each(app.extensions["celery"], send_email.name, [(4,)], priority=0)
+    broker.publish_each(app.extensions["celery"], send_email.name, [(5,)])
+    assert sent == [((4,), {"priority": 0}), ((5,), {"priority": EMAIL_PRIORITY})]
 
 
 def test_a_worker_takes_waiting_notifications_before_waiting_emails(on_redis):

@@ -5,6 +5,7 @@ e-mails in the outbox, commits, and only then queues them (shop.outbox.tasks.sen
 """
 from celery import shared_task
 
+from shop.celery_config import ALERT_PRIORITY
 from shop.extensions import db
 from shop.models import utcnow
 from shop.operations import alerts, merchant
@@ -16,7 +17,7 @@ from shop.payments.run_lock import take_run_lock
 @shared_task(name="operations.check_alerts", ignore_result=True)
 def check_alerts() -> list[str] | None:
     """Tell the merchant about alert conditions that started or stopped holding."""
-    owed = _locked(lambda: alerts.check_alerts(utcnow()))
+    owed = _locked(lambda: alerts.check_alerts(utcnow()), priority=ALERT_PRIORITY)
     return None if owed is None else list(owed)
 
 
@@ -34,9 +35,9 @@ def send_daily_summary() -> str | None:
     return next(iter(owed or {}), None)
 
 
-def _locked(job) -> dict[str, int] | None:
-    """Run `job` holding the operations lock, commit, then queue the e-mails it owed; None when
-    another run holds the lock.
+def _locked(job, priority: int | None = None) -> dict[str, int] | None:
+    """Run `job` holding the operations lock, commit, then queue the e-mails it owed (at `priority`
+    when given); None when another run holds the lock.
 
     Without MERCHANT_ALERT_EMAIL there is nobody to tell: not even the lock is taken (the beat
     process's one worker runs the reconciliation and the sweeper too)."""
@@ -51,5 +52,5 @@ def _locked(job) -> dict[str, int] | None:
     except Exception:
         db.session.rollback()
         raise
-    outbox.queue_after_commit(list(owed.values()))
+    outbox.queue_after_commit(list(owed.values()), priority)
     return owed

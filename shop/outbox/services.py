@@ -71,17 +71,18 @@ def add(kind: str, key: str) -> int | None:
     return db.session.execute(statement, {"kind": kind, "key": key, "now": utcnow()}).scalar()
 
 
-def queue(email_ids) -> None:
-    """Queue the sending of each e-mail (after the commit that added them)."""
+def queue(email_ids, priority: int | None = None) -> None:
+    """Queue the sending of each e-mail (after the commit that added them), at `priority` when
+    given, else at the task's own (after the notifications waiting)."""
     if email_ids:
-        broker.publish_each(current_app.extensions["celery"], SEND_EMAIL, [(i,) for i in email_ids])
+        broker.publish_each(current_app.extensions["celery"], SEND_EMAIL, [(i,) for i in email_ids], priority)
 
 
-def queue_after_commit(email_ids) -> None:
+def queue_after_commit(email_ids, priority: int | None = None) -> None:
     """`queue`, from a boundary whose commit owed them: a broker that fails is logged, never raised;
     the e-mails stay owed and the sweeper queues them."""
     try:
-        queue(email_ids)
+        queue(email_ids, priority)
     except Exception:  # noqa: BLE001
         log.exception("could not queue e-mails %s after the commit; the sweeper queues them", list(email_ids)[:20])
 

@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from shop import jakarta
+from shop.celery_config import ALERT_PRIORITY, EMAIL_PRIORITY
 from shop.extensions import db, mail
 from shop.models import utcnow
 from shop.operations import alerts, mailing, merchant, tasks
@@ -35,11 +36,23 @@ def beat(app):
             for name in ("check_alerts", "send_paid_order_messages", "send_daily_summary")}
 
 
+class Queued(list):
+    """Outbox ids queued, in order, and the priority each was queued at (None: the task's own)."""
+
+    def __init__(self):
+        super().__init__()
+        self.priority = {}
+
+    def __call__(self, email_ids, priority=None):
+        self.extend(email_ids)
+        self.priority.update(dict.fromkeys(email_ids, priority))
+
+
 @pytest.fixture
 def queued(monkeypatch):
     """The outbox ids the jobs queue, kept instead of sent."""
-    ids = []
-    monkeypatch.setattr(tasks.outbox, "queue", ids.extend)
+    ids = Queued()
+    monkeypatch.setattr(tasks.outbox, "queue", ids)
     return ids
 
 
@@ -71,8 +84,8 @@ def test_the_beat_tasks_run_twice_queue_each_e_mail_once_after_their_commit(beat
     paid_order(utcnow())
     note(ago(minutes=30), state=NotificationState.RECEIVED)
     in_transaction_at_queue = []
-    monkeypatch.setattr(tasks.outbox, "queue",
-                        lambda ids: (in_transaction_at_queue.append(db.session().in_transaction()), queued.extend(ids)))
+    monkeypatch.setattr(tasks.outbox, "queue", lambda ids, priority=None: (
+        in_transaction_at_queue.append(db.session().in_transaction()), queued(ids, priority)))
     with mail.record_messages() as sent:
         for _ in range(2):
             for task in beat.values():
@@ -81,6 +94,20 @@ def test_the_beat_tasks_run_twice_queue_each_e_mail_once_after_their_commit(beat
     assert in_transaction_at_queue and not any(in_transaction_at_queue)  # queued after the commit
     assert sorted(queued) == [r.id for r in merchant_rows()]
     assert {r.kind for r in merchant_rows()} >= {mailing.ALERT, mailing.PAID_ORDER}
+
+
+def test_alerts_go_before_waiting_notifications_and_the_other_e_mails_after(beat, queued):
+    """An alert that notifications are piling up must not wait for them to drain."""
+    paid_order(utcnow())
+    note(ago(minutes=30), state=NotificationState.RECEIVED)
+    for task in beat.values():
+        task()
+    kinds = {row.id: row.kind for row in merchant_rows()}
+    by_kind = {kinds[i]: queued.priority[i] for i in queued}
+    assert by_kind[mailing.ALERT] == ALERT_PRIORITY
+    assert by_kind[mailing.PAID_ORDER] is None  # the outbox task's own, EMAIL_PRIORITY
+    assert set(by_kind.values()) == {ALERT_PRIORITY, None}
+    assert ALERT_PRIORITY < EMAIL_PRIORITY
 
 
 def test_nothing_is_sent_inside_the_deciding_transaction(beat, monkeypatch):

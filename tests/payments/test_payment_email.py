@@ -19,7 +19,7 @@ VA = {"payment_type": "bank_transfer", "va_numbers": [{"bank": "bni", "va_number
 def queued(monkeypatch):
     """The outbox ids the notification task queued (the e-mail task not run)."""
     ids = []
-    monkeypatch.setattr(announcing.outbox, "queue", ids.extend)
+    monkeypatch.setattr(announcing.outbox, "queue", lambda email_ids, priority=None: ids.extend(email_ids))
     return ids
 
 
@@ -112,7 +112,7 @@ def test_a_reminder_that_goes_out_after_the_payment_says_nothing(notify, send_em
 def test_the_e_mails_are_queued_only_after_the_commit(notify, monkeypatch):
     events, commit = [], db.session.commit
     monkeypatch.setattr(db.session, "commit", lambda: (commit(), events.append("commit")))
-    monkeypatch.setattr(announcing.outbox, "queue", lambda ids: events.append(("queue", list(ids))))
+    monkeypatch.setattr(announcing.outbox, "queue", lambda ids, priority=None: events.append(("queue", list(ids))))
     notify()
     email_id = db.session.scalar(select(OutboxEmail.id))
     assert events[-2:] == ["commit", ("queue", [email_id])]

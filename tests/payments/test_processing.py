@@ -264,7 +264,7 @@ def statements():
 
 def test_applying_a_payment_takes_nine_statements(process, payment, statements, monkeypatch):
     # The count is part of the contract: a lazy load or a re-read added to the hot path fails here.
-    monkeypatch.setattr(announcing.outbox, "queue", lambda email_ids: None)  # its own task
+    monkeypatch.setattr(announcing.outbox, "queue", lambda email_ids, priority=None: None)  # its own task
     stored = receiving.record_notification(json.dumps(settlement(payment)).encode())
     db.session.commit()
     with statements as seen:

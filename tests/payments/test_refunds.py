@@ -152,7 +152,7 @@ def test_a_refund_made_in_the_midtrans_dashboard_is_known_only_from_its_notifica
 
 def test_a_va_payment_is_refunded_by_a_recorded_bank_transfer(midtrans, monkeypatch):
     queued = []
-    monkeypatch.setattr(outbox, "queue", queued.extend)
+    monkeypatch.setattr(outbox, "queue", lambda ids, priority=None: queued.extend(ids))
     payment = paid(midtrans, "bank_transfer")
     product_id = payment.order.lines[0].product_id
     result = money_workflow.manual_refund(ManualRefund(payment.order_id, None, "pesanan batal", ADMIN, "BCA-7788",
@@ -200,7 +200,7 @@ def test_the_refund_command_refuses_on_stderr_with_exit_1(midtrans, runner):
 
 def test_each_confirmed_refund_is_e_mailed_to_the_shopper_once(app, midtrans, monkeypatch):
     queued = []
-    monkeypatch.setattr(outbox, "queue", queued.extend)
+    monkeypatch.setattr(outbox, "queue", lambda ids, priority=None: queued.extend(ids))
     payment = paid(midtrans)
     result = refund_of(payment, 30000)
     entry = fake_entry(midtrans, result.refund_key)
