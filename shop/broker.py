@@ -78,10 +78,12 @@ def _list_of(queue: str, priority: int | None) -> str:
     return f"{queue}{RedisChannel.sep}{step}" if step else queue
 
 
-def waiting(celery_app: Celery, queue: str | None = None) -> int | None:
+def waiting(celery_app: Celery, queue: str | None = None, priority: int | None = None) -> int | None:
     """Messages in `queue` (the default one) that no worker has taken yet; None when unknown.
 
-    Unknown: tasks run in-process (no broker), or the broker did not answer at once.
+    With `priority`, on Redis only those of its priority step (the list kombu keeps them in); other
+    brokers keep every priority in one queue and count them all. Unknown: tasks run in-process (no
+    broker), or the broker did not answer at once.
     """
     conf = celery_app.conf
     if conf.task_always_eager:
@@ -90,6 +92,8 @@ def waiting(celery_app: Celery, queue: str | None = None) -> int | None:
     try:
         with celery_app.connection_for_read() as connection:
             connection.ensure_connection(max_retries=1, timeout=2)
+            if priority is not None and _is_redis(conf.broker_url):  # the channel's client adds any key prefix
+                return connection.default_channel.client.llen(_list_of(name, priority))
             # kombu's Redis transport keeps no key for an empty queue, so a passive declare would say
             # "no such queue"; declaring there creates nothing. RabbitMQ's queue exists once a worker
             # declared it, and a passive declare leaves its settings alone.

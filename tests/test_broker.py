@@ -166,6 +166,15 @@ def test_waiting_counts_the_messages_no_worker_has_taken(on_redis):
     assert broker.waiting(celery_app) == 2
 
 
+def test_waiting_at_a_priority_counts_that_list_alone(on_redis):
+    celery_app, queue = on_redis
+    broker.publish_each(celery_app, send_email.name, [(1,), (2,)])  # at EMAIL_PRIORITY
+    assert broker.waiting(celery_app) == 2 and broker.waiting(celery_app, priority=0) == 0
+    broker.publish(celery_app, process_notification.name, 3)
+    assert broker.waiting(celery_app) == 3 and broker.waiting(celery_app, priority=0) == 1
+    assert broker.waiting(celery_app, priority=EMAIL_PRIORITY) == 2
+
+
 def test_waiting_is_unknown_without_a_broker_or_when_it_does_not_answer(app, caplog):
     assert broker.waiting(app.extensions["celery"]) is None  # tasks in-process
     down = create_app(dict(TEST_SETTINGS, SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],

@@ -134,7 +134,8 @@ def reconcile_payment(payment_id: int) -> str | None:
 def sweep_notifications() -> int | None:
     """Queue again the stored notifications no worker finished (giving up on those past the bound)
     and the e-mails that never went out."""
-    idle = broker.waiting(current_app.extensions["celery"]) == 0  # None (unknown) is not idle
+    # Idle: no notification waits (e-mails may, after them at EMAIL_PRIORITY). None (unknown) is not idle.
+    idle = broker.waiting(current_app.extensions["celery"], priority=0) == 0
     sweep = sweeping.sweep_stranded_notifications(current_app.config["SWEEP_BATCH_SIZE"], broker_idle=idle)
     db.session.commit()
     if sweep is None:

@@ -1,10 +1,13 @@
 """Reconciliation: GET status through the transition code, local expiry, orphaned orders, the sweeper."""
+import base64
 import json
 import pytest
+import redis
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from shop import broker, extensions
+from shop.outbox.services import SEND_EMAIL
 from shop.extensions import db
 from shop.models import utcnow
 from shop.orders.models import Order, OrderStatus
@@ -13,6 +16,7 @@ from shop.payments.models import (Notification, NotificationOutcome, Notificatio
                                   Payment, PaymentStatus)
 from shop.orders.models import OrderLine
 from tests.factories import OrderFactory, ProductFactory
+from tests.payments.processes import REDIS_URL
 from tests.payments.helpers import ago, for_payment, history, settles, stale, status_calls
 
 
@@ -281,6 +285,25 @@ def test_with_nothing_waiting_in_the_broker_a_notification_never_started_is_queu
 
     assert (busy.queued, idle.queued, again.queued) == ([], [lost.id], [])
     assert just_stored.last_attempt_at is None and retrying.last_attempt_at is None
+
+
+@pytest.mark.usefixtures("broker")
+def test_e_mails_waiting_after_the_notifications_do_not_make_the_broker_busy(app, monkeypatch):
+    """The sweeper's question is whether a notification's message is left to take; receipts waiting
+    at EMAIL_PRIORITY (after a flash sale) say nothing about that."""
+    celery_app = app.extensions["celery"]
+    monkeypatch.setitem(celery_app.conf, "task_always_eager", False)
+    monkeypatch.setitem(celery_app.conf, "broker_url", REDIS_URL)
+    monkeypatch.setitem(celery_app.conf, "broker_read_url", REDIS_URL)
+    lost = stored(stale(), ago(seconds=app.config["SWEEP_LOST_AFTER_SECONDS"] + 5))
+    broker.publish_each(celery_app, SEND_EMAIL, [(1,), (2,)])
+    assert broker.waiting(celery_app) == 2
+
+    assert celery_app.tasks["payments.sweep_notifications"]() == 1
+
+    queue = redis.Redis.from_url(REDIS_URL)
+    assert queue.llen("celery") == 1  # its message, ahead of the e-mails
+    assert json.loads(base64.b64decode(json.loads(queue.rpop("celery"))["body"]))[0] == [lost.id]
 
 
 def test_when_the_mark_cannot_be_written_either_the_broker_error_is_what_the_caller_sees(app, monkeypatch, caplog):
