@@ -48,18 +48,11 @@ def with_psycopg(url: str, pairs: list[tuple[int, int]], rounds: int) -> float:
     with psycopg.connect(url) as conn:
         cur = conn.cursor()
 
-        def apply(notification_id: int, payment_id: int) -> None:
-            key = f"floor-{notification_id}"
-            values = {"payment_id": payment_id, "notification_id": notification_id, "key": key}
-            values["order_id"] = cur.execute(statements[0], values).fetchone()[0]
-            cur.execute(statements[1], values).fetchall()
-            for statement in statements[2:5]:
-                cur.execute(statement, values)
-            cur.execute(statements[5], values).fetchall()
-            cur.execute(statements[6], values)
-            conn.rollback()
+        def execute(i: int, values: dict) -> list:
+            cur.execute(statements[i], values)
+            return cur.fetchall() if cur.description else []
 
-        return _timed(apply, pairs, rounds)
+        return _timed(_applier(execute, conn.rollback), pairs, rounds)
 
 
 def with_core(url: str, pairs: list[tuple[int, int]], rounds: int) -> float:
@@ -68,20 +61,24 @@ def with_core(url: str, pairs: list[tuple[int, int]], rounds: int) -> float:
     statements = [text(s) for s in STATEMENTS]
     try:
         with engine.connect() as conn:
-            def apply(notification_id: int, payment_id: int) -> None:
-                key = f"floor-{notification_id}"
-                values = {"payment_id": payment_id, "notification_id": notification_id, "key": key}
-                values["order_id"] = conn.execute(statements[0], values).scalar_one()
-                conn.execute(statements[1], values).all()
-                for statement in statements[2:5]:
-                    conn.execute(statement, values)
-                conn.execute(statements[5], values).all()
-                conn.execute(statements[6], values)
-                conn.rollback()
+            def execute(i: int, values: dict) -> list:
+                result = conn.execute(statements[i], values)
+                return result.all() if result.returns_rows else []
 
-            return _timed(apply, pairs, rounds)
+            return _timed(_applier(execute, conn.rollback), pairs, rounds)
     finally:
         engine.dispose()
+
+
+def _applier(execute, end):
+    """One notification's statements through `execute(index, values)`, then `end()` (a rollback)."""
+    def apply(notification_id: int, payment_id: int) -> None:
+        values = {"payment_id": payment_id, "notification_id": notification_id, "key": f"floor-{notification_id}"}
+        values["order_id"] = execute(0, values)[0][0]
+        for i in range(1, len(STATEMENTS)):
+            execute(i, values)
+        end()
+    return apply
 
 
 def _timed(apply, pairs: list[tuple[int, int]], rounds: int) -> float:
