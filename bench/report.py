@@ -96,7 +96,7 @@ def _latency_rows(latency: dict | None) -> list[tuple]:
 
 def _floor(rounds: list[dict]) -> str:
     """The claim and GET status alone (no apply), and what that leaves a notification's apply at 30 %."""
-    if "confirm_only_0ms" not in rounds[0]:  # runs from before 4 Dec 2026
+    if "confirm_only_0ms" not in rounds[0]:  # runs from before the confirm-only burst
         return ""
     floor = spread([x["confirm_only_0ms"]["per_second"] for x in rounds])
     share = spread([x["ratio_confirm_only_to_noop"] for x in rounds])
