@@ -47,6 +47,11 @@ class OrderNotPayable(CheckoutError):
     pass
 
 
+class AttemptOpenedMeanwhile(CheckoutError):
+    """Another request for the same order (a second click on "pay again") opened the attempt this
+    one was about to open, while this one waited for Snap."""
+
+
 @dataclass(frozen=True)
 class Shipping:
     name: str
@@ -174,6 +179,8 @@ def start_payment_attempt(order: Order) -> Payment:
                     midtrans_order_id, error)
         snap = None
     order = _locked_order(order.id)
+    if _attempts_made(order.id) >= attempt:  # under the order's lock: the other request has committed
+        raise AttemptOpenedMeanwhile("Pembayaran baru untuk pesanan ini baru saja dibuat.")
     payment = Payment(order=order, attempt=attempt, midtrans_order_id=midtrans_order_id,
                       status=PaymentStatus.CREATED, gross_amount=payload["transaction_details"]["gross_amount"],
                       snap_token=snap and snap.token, redirect_url=snap and snap.redirect_url,

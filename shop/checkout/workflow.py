@@ -58,15 +58,33 @@ def pay_again(order: Order) -> Payment:
     """Open a new Snap attempt for `order`; on failure its stock goes back (if nothing else holds it).
 
     An attempt still open at Midtrans is expired there first, so the shopper never has two live
-    numbers; if that cannot be done, no new attempt is opened (raises PaymentNotStarted).
+    numbers; if that cannot be done, no new attempt is opened (raises PaymentNotStarted). When
+    another request for the order (a double click) opened a new attempt while this one ran, this
+    one returns that attempt instead of an error: both clicks lead to the same payment page.
     """
     before = order.status
-    replaced = _stop_open_attempt(order)
-    _committed(lambda: services.reopen_order(order.id, replaced))
-    payment = _open_attempt(order.id, undo=_close_again)
+    seen = max((payment.attempt for payment in order.payments), default=0)
+    try:
+        replaced = _stop_open_attempt(order)
+        _committed(lambda: services.reopen_order(order.id, replaced))
+        payment = _open_attempt(order.id, undo=_close_again)
+    except (services.OrderNotPayable, services.AttemptOpenedMeanwhile):
+        newer = _opened_since(order.id, seen)
+        if newer is None:
+            raise
+        log.info("order=%s attempt %s was opened by another request meanwhile; this one leads to it too",
+                 order.id, newer.attempt)
+        return newer
     announce_order_change(OrderChange.new_attempt(payment, before))
     log.info("order=%s new payment attempt %s", payment.order_id, payment.midtrans_order_id)
     return payment
+
+
+def _opened_since(order_id: int, seen: int) -> Payment | None:
+    """The order's newest attempt, when it is open and newer than attempt `seen`."""
+    newest = db.session.scalar(select(Payment).where(Payment.order_id == order_id, Payment.attempt > seen)
+                               .order_by(Payment.attempt.desc()).limit(1))
+    return newest if newest is not None and newest.status.is_open else None
 
 
 def _stop_open_attempt(order: Order) -> int | None:

@@ -1,11 +1,15 @@
 """"Bayar lagi": a new payment attempt, with a new Midtrans order id, after a failed or expired one."""
+import logging
 import re
 
 import pytest
+from sqlalchemy import insert, update
 
 from shop.caching import SHOPPER_TOKEN
 from shop.catalog.models import Product
+from shop.checkout import services as checkout_services, workflow
 from shop.extensions import cache, db
+from shop.models import utcnow
 from shop.orders.models import Order, OrderStatus
 from shop.payments.models import Payment, PaymentStatus
 from tests.factories import PaymentFactory, UserFactory
@@ -110,3 +114,52 @@ def test_the_form_on_a_cached_page_carries_the_readers_own_csrf_token(app, clien
 
     assert refused.status_code == 400
     assert accepted.status_code == 303 and len(midtrans.calls("POST", "/snap/v1/transactions")) == 1
+
+
+def another_click_commits(order, reserve: bool) -> str:
+    """What a second click on "Bayar lagi" commits while this request runs: attempt 2, open, with
+    its own Snap page (and, when it reopened the order itself, the stock held again). Its URL."""
+    url = "https://app.sandbox.midtrans.com/snap/v3/redirection/the-other-click"
+    line = order.lines[0]
+    with db.engine.connect() as other:
+        other.execute(update(Order.__table__).where(Order.id == order.id)
+                      .values(status=OrderStatus.PENDING, stock_released=False))
+        if reserve:
+            other.execute(update(Product.__table__).where(Product.id == line.product_id)
+                          .values(stock=Product.__table__.c.stock - line.quantity))
+        other.execute(insert(Payment.__table__).values(
+            order_id=order.id, attempt=2, midtrans_order_id=f"TK-{order.id}-2-otherclick", status=PaymentStatus.CREATED,
+            gross_amount=order.payments[0].gross_amount, amount_mismatch=False, snap_token="the-other-click",
+            redirect_url=url, created_at=utcnow(), updated_at=utcnow()))
+        other.commit()
+    return url
+
+
+@pytest.mark.postgres
+@pytest.mark.integration  # the other click commits on a connection of its own, while this request reads
+@pytest.mark.parametrize("meanwhile", ["while this one asks Snap", "before this one reopens the order"])
+def test_a_double_click_leads_both_requests_to_the_attempt_opened_first(client, clean_db, midtrans, monkeypatch,
+                                                                         caplog, meanwhile):
+    caplog.set_level(logging.INFO, logger="shop.checkout.workflow")
+    order = failed_order()
+    order_id, quantity = order.id, order.lines[0].quantity
+    log_in(client, order.user)
+    urls = []
+    if meanwhile == "while this one asks Snap":  # this request reopened the order already
+        create = checkout_services.gateway.create_snap_transaction
+        monkeypatch.setattr(checkout_services.gateway, "create_snap_transaction",
+                            lambda payload: (create(payload), urls.append(another_click_commits(order, False)))[0])
+    else:
+        stop = workflow.replacing.stop_open_attempt
+        monkeypatch.setattr(workflow.replacing, "stop_open_attempt",
+                            lambda order: (stop(order), urls.append(another_click_commits(order, True)))[0])
+
+    response = client.post(f"/orders/{order_id}/bayar-lagi")
+
+    assert response.status_code == 303 and response.location == urls[0]  # the other click's page, no error
+    db.session.expire_all()
+    order = db.session.get(Order, order_id)
+    assert [(p.attempt, p.status) for p in order.payments] == [(1, PaymentStatus.EXPIRED), (2, PaymentStatus.CREATED)]
+    assert order.status is OrderStatus.PENDING and not order.stock_released
+    assert stock_of(order) == 8 - quantity  # held once
+    assert f"order={order_id} attempt 2 was opened by another request meanwhile" in caplog.text
