@@ -8,8 +8,9 @@ task's default queue -- with one LPUSH on a client kept per process.
 `tests/test_broker.py` compares it field by field with what `apply_async` writes, so a
 Celery or kombu upgrade that changes the format fails there; real workers consume it in the
 process tests. A message's priority (the task's own, as for the shopper's e-mails after every
-notification waiting, or the caller's) goes to the list kombu keeps for that priority step. Tasks with routes, a queue or expiry of their own, a
-key prefix on the broker, other brokers and in-process (eager) tasks go through Celery.
+notification waiting, or the caller's) goes to the list kombu keeps for that priority step.
+Tasks with routes, a queue or expiry of their own, a key prefix on the broker, other brokers and
+in-process (eager) tasks go through Celery.
 """
 import base64
 import json
