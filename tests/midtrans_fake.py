@@ -47,6 +47,7 @@ class MidtransFake:
     refunds: dict = field(default_factory=dict)  # refund_key -> {"ident", "amount", "reason", "id"}
     actions: list = field(default_factory=list)  # (action, ident) for cancel / expire / approve / deny done
     snaps: dict = field(default_factory=dict)  # Snap order id -> its one live token (a re-create replaces it)
+    closed_snaps: set = field(default_factory=set)  # tokens closed by Snap's session cancel
 
     def script(self, method: str, path: str, status: int, body, delay: float = 0.0, raw: bool = False,
                process: bool = False):
@@ -70,6 +71,7 @@ class MidtransFake:
             self.refunds.clear()
             self.actions.clear()
             self.snaps.clear()
+            self.closed_snaps.clear()
             self.most_in_flight = self.in_flight
 
     def answers_status(self, body: dict, *idents: str) -> None:
@@ -80,6 +82,10 @@ class MidtransFake:
 
     def calls(self, method: str | None = None, path_prefix: str = "") -> list[Recorded]:
         return [r for r in self.requests if (method is None or r.method == method) and r.path.startswith(path_prefix)]
+
+    def snap_creates(self) -> list[Recorded]:
+        """The Snap creates (POST /snap/v1/transactions itself, not a page's cancel under it)."""
+        return [r for r in self.calls("POST") if r.path == "/snap/v1/transactions"]
 
     def wsgi(self, environ, start_response):
         request = Request(environ)
@@ -110,6 +116,8 @@ class MidtransFake:
     def default(self, method: str, path: str, body: str) -> Scripted:
         if method == "POST" and path == "/snap/v1/transactions":
             return self._snap_create(json.loads(body or "{}"))
+        if method == "POST" and path.startswith("/snap/v1/transactions/") and path.endswith("/cancel"):
+            return self._snap_cancel(path[len("/snap/v1/transactions/"):-len("/cancel")])
         if method == "GET" and path.startswith("/v2/") and path.endswith("/status"):
             ident = path[len("/v2/"):-len("/status")]
             found = self.statuses.get(ident)
@@ -135,6 +143,23 @@ class MidtransFake:
                 return Scripted(400, {"error_messages": [ORDER_ID_TAKEN]})
             self.snaps[order_id] = token
         return Scripted(201, {"token": token, "redirect_url": f"{self.url}/snap/v3/redirection/{token}"})
+
+    def _snap_cancel(self, token: str) -> Scripted:
+        """Snap's session cancel: a live page whose shopper chose no method is closed (its token stops
+        working); a closed one says so; one with a method chosen is "in progress". Midtrans documents
+        the messages, not their HTTP statuses: these are a guess."""
+        with self.lock:
+            order_id = next((o for o, t in self.snaps.items() if t == token), None)
+            if token in self.closed_snaps:
+                return Scripted(409, {"error_messages": ["token already canceled"]})
+            if order_id is None:
+                return Scripted(404, {"error_messages": ["token not found"]})
+            if order_id in self.statuses:
+                return Scripted(409, {"error_messages": ["Transaction is in progress"]})
+            del self.snaps[order_id]
+            self.closed_snaps.add(token)
+            self.actions.append(("snap_cancel", order_id))
+        return Scripted(200, {"canceled_at": "2026-12-03T13:09:39.776Z"})
 
     def _refund(self, ident: str, request: dict) -> Scripted:
         """Midtrans's refund: once per refund_key (406 after), within what was paid (414 beyond)."""

@@ -8,6 +8,9 @@ through the transition table like any other. Midtrans's answers:
 - 404: a Snap token whose shopper never chose a method -- nothing to expire.
 - 412: Midtrans may not change it: either it already ended or never got a method (fine), or
   it was paid meanwhile (no new attempt). GET status tells which.
+With no method chosen, the attempt's Snap page would still take one (and a payment) later, so it
+is closed (Snap's session cancel). When a method was chosen on it meanwhile ("Transaction is in
+progress"), no new attempt is opened: the shopper tries again once that transaction exists.
 Any other error is raised as it came (MidtransError) and no new attempt may be opened.
 """
 import logging
@@ -25,8 +28,16 @@ MESSAGE_PAID = ("Pembayaran sebelumnya untuk pesanan ini sudah diterima atau sed
                 "jadi tidak perlu dibayar lagi. Status pesanan akan terupdate otomatis.")
 
 
+MESSAGE_IN_PROGRESS = ("Metode pembayaran baru saja dipilih di halaman pembayaran sebelumnya. Tunggu sebentar, "
+                       "lalu coba lagi; status pesanan akan terupdate otomatis.")
+
+
 class PreviousAttemptPaid(CheckoutError):
     """The open attempt was paid (or is being paid) meanwhile: no new attempt."""
+
+
+class PreviousAttemptStarting(CheckoutError):
+    """A method was chosen on the open attempt's Snap page while we closed it: no new attempt yet."""
 
 
 def open_attempt(order: Order) -> Payment | None:
@@ -50,23 +61,40 @@ def stop_open_attempt(order: Order) -> int | None:
         gateway.expire(ref)
         log.info("order=%s attempt %s expired at midtrans before a new one", order.id, payment.midtrans_order_id)
     except gateway.MidtransNotFound:
-        log.info("order=%s attempt %s unknown at midtrans (no method chosen): nothing to expire", order.id,
-                 payment.midtrans_order_id)
+        _close_page(order, payment)
     except gateway.MidtransRejected as error:
         if error.code != CANNOT_CHANGE:
             raise
-        _check_ended(order, ref)
+        if not _check_ended(order, ref):
+            _close_page(order, payment)
     return payment.attempt
 
 
-def _check_ended(order: Order, ref: str) -> None:
-    """After a 412: go on only if Midtrans says the attempt already failed or expired, or knows no
-    transaction for it (a Snap page whose shopper chose no method)."""
+def _close_page(order: Order, payment: Payment) -> None:
+    """No transaction at Midtrans: nobody chose a method on the attempt's Snap page, which would
+    still take one. Close it (with no token known, a Snap create whose answer was lost, there is none)."""
+    if payment.snap_token is None:
+        log.info("order=%s attempt %s unknown at midtrans, no Snap page of ours: nothing to stop", order.id,
+                 payment.midtrans_order_id)
+        return
+    try:
+        closed = gateway.close_snap_page(payment.snap_token, payment.midtrans_order_id)
+    except gateway.SnapPageInUse as error:
+        log.info("order=%s attempt %s: a method was chosen on its Snap page meanwhile; no new attempt yet",
+                 order.id, payment.midtrans_order_id)
+        raise PreviousAttemptStarting(MESSAGE_IN_PROGRESS) from error
+    log.info("order=%s attempt %s had no method chosen; its Snap page %s", order.id, payment.midtrans_order_id,
+             "is closed" if closed else "had expired already")
+
+
+def _check_ended(order: Order, ref: str) -> bool:
+    """After a 412: go on only if Midtrans says the attempt already failed or expired (True), or knows
+    no transaction for it (False: a Snap page whose shopper chose no method)."""
     try:
         body = gateway.get_status(ref)
     except gateway.MidtransNotFound:
         log.info("order=%s attempt %s: no transaction at midtrans, nothing to expire", order.id, ref)
-        return
+        return False
     try:
         status = status_for(body.get("transaction_status"), body.get("fraud_status"))
     except UnknownMidtransStatus:
@@ -76,3 +104,4 @@ def _check_ended(order: Order, ref: str) -> None:
                     body.get("transaction_status"))
         raise PreviousAttemptPaid(MESSAGE_PAID)
     log.info("order=%s attempt %s already %s at midtrans", order.id, ref, status.value)
+    return True

@@ -21,6 +21,7 @@ CREATE TABLE IF NOT EXISTS snap_tokens (
     notify_urls TEXT NOT NULL, finish_url TEXT, enabled_payments TEXT,
     active INTEGER NOT NULL, created_at TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS ix_snap_tokens_order_id ON snap_tokens (order_id);
+CREATE TABLE IF NOT EXISTS closed_tokens (token TEXT PRIMARY KEY, closed_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS transactions (
     order_id TEXT PRIMARY KEY, transaction_id TEXT NOT NULL UNIQUE, method TEXT NOT NULL,
     gross_amount INTEGER NOT NULL, transaction_time TEXT NOT NULL, notify_urls TEXT NOT NULL,
@@ -63,6 +64,7 @@ class SnapToken:
     finish_url: str | None
     enabled_payments: list | None
     active: bool
+    closed: bool = False  # by the merchant (Snap's session cancel), before any method was chosen
 
 
 @dataclass(frozen=True)
@@ -135,8 +137,24 @@ class EmulatorStore:
 
     def find_token(self, token: str) -> SnapToken | None:
         with self.connect() as conn:
-            row = conn.execute("SELECT * FROM snap_tokens WHERE token = ?", (token,)).fetchone()
+            row = conn.execute("SELECT *, token IN (SELECT token FROM closed_tokens) AS closed FROM snap_tokens "
+                               "WHERE token = ?", (token,)).fetchone()
         return _token(row) if row else None
+
+    def close_token(self, token: str) -> str:
+        """Snap's session cancel: "closed" (no method can be chosen on its page any more), "already",
+        "in_progress" (a method was chosen: a transaction exists) or "not_found"."""
+        with self.connect(immediate=True) as conn:
+            row = conn.execute("SELECT * FROM snap_tokens WHERE token = ?", (token,)).fetchone()
+            if row is None:
+                return "not_found"
+            if conn.execute("SELECT 1 FROM closed_tokens WHERE token = ?", (token,)).fetchone():
+                return "already"
+            if _transaction_row(conn, row["order_id"]):
+                return "in_progress"
+            conn.execute("INSERT INTO closed_tokens VALUES (?, ?)", (token, to_midtrans()))
+            conn.execute("UPDATE snap_tokens SET active = 0 WHERE token = ?", (token,))
+        return "closed"
 
     def open_transaction(self, token: str, method: str, transaction_id: str) -> Record:
         """The shopper chose a method on the page: the token's order becomes a transaction."""
@@ -254,7 +272,8 @@ def _dump(value) -> str | None:
 def _token(row: sqlite3.Row) -> SnapToken:
     enabled = json.loads(row["enabled_payments"]) if row["enabled_payments"] else None
     return SnapToken(row["token"], row["order_id"], row["gross_amount"], json.loads(row["notify_urls"]),
-                     row["finish_url"], enabled, bool(row["active"]))
+                     row["finish_url"], enabled, bool(row["active"]),
+                     bool(row["closed"]) if "closed" in row.keys() else False)
 
 
 def _record(row: sqlite3.Row) -> Record:

@@ -8,6 +8,7 @@ import base64
 import hmac
 import ipaddress
 import uuid
+from datetime import datetime, timezone
 
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
 
@@ -66,6 +67,22 @@ def snap_create():
         return services.create_snap_transaction(request.get_json(silent=True), request.headers), 201
     except services.SnapRejected as exc:
         return {"error_messages": exc.messages}, 400
+
+
+SNAP_CLOSE_REFUSED = {"already": (409, "token already canceled"), "in_progress": (409, "Transaction is in progress"),
+                      "not_found": (404, "token not found")}
+
+
+@bp.post("/snap/v1/transactions/<token>/cancel")
+def snap_close(token: str):
+    """Snap's session cancel. Midtrans documents its answers' bodies, not their HTTP statuses."""
+    if not server_key_given():
+        return SNAP_401, 401
+    outcome = services.settings().store.close_token(token)
+    if outcome == "closed":
+        return {"canceled_at": datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")}
+    status, message = SNAP_CLOSE_REFUSED[outcome]
+    return {"error_messages": [message]}, status
 
 
 @bp.get("/v2/<ident>/status")
@@ -129,7 +146,7 @@ def qr_code(payment_type: str, ident: str):
     return Response(services.qr_png(record), mimetype="image/png")
 
 
-API_VIEWS = (snap_create, status, cancel, expire, approve, deny, refund)
+API_VIEWS = (snap_create, snap_close, status, cancel, expire, approve, deny, refund)
 
 
 # --- pages for a person ----------------------------------------------------------------------

@@ -128,6 +128,39 @@ def create_snap_transaction(payload: dict) -> SnapTransaction:
     return SnapTransaction(token=response["token"], redirect_url=response["redirect_url"])
 
 
+class SnapPageInUse(MidtransRejected):
+    """The shopper has chosen a method on the Snap page: a transaction exists now; expire that instead."""
+
+
+def close_snap_page(token: str, order_id: str) -> bool:
+    """POST /snap/v1/transactions/{token}/cancel: close a Snap page on which no method was chosen, so
+    it cannot start a payment any more. True once it is closed (by this call, or by an earlier try
+    whose answer was lost: "token already canceled"); False when Midtrans does not know the token
+    (it expired). Raises SnapPageInUse ("Transaction is in progress").
+
+    Midtrans documents these answers by their messages only, so they are told apart by them.
+    """
+    snap = midtransclient.Snap(**_client_kwargs())
+    snap.api_config.custom_headers = {}
+    _point_at_configured_urls(snap)
+    api = snap.api_config
+    url = f"{api.get_snap_base_url()}/transactions/{token}/cancel"
+    try:
+        _call("snap.cancel", order_id,
+              lambda: snap.http_client.request("post", api.server_key, url, {}, api.custom_headers, api.proxies)[0])
+    except (MidtransRejected, MidtransNotFound) as error:
+        said = " ".join(error.messages).lower()
+        if "already canceled" in said:
+            return True
+        if "progress" in said:
+            raise SnapPageInUse("a method was chosen on the Snap page", error.messages, error.http_status,
+                                error.code) from error
+        if isinstance(error, MidtransNotFound) or "not found" in said:
+            return False
+        raise
+    return True
+
+
 def _known_at_midtrans(order_id: str) -> bool:
     try:
         _core_api().transactions.status(order_id)

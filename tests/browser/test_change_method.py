@@ -51,7 +51,7 @@ def test_another_method_expires_the_live_va_then_opens_snap(shop_with_fake_midtr
         button.click()
 
     assert midtrans.actions == [("expire", ref)]
-    assert len(midtrans.calls("POST", "/snap/v1/transactions")) == 1 and attempts_of(order) == 2
+    assert len(midtrans.snap_creates()) == 1 and attempts_of(order) == 2
 
 
 def test_midtrans_down_keeps_the_old_va_and_says_so(shop_with_fake_midtrans, new_page, clean_db, midtrans):
@@ -65,4 +65,4 @@ def test_midtrans_down_keeps_the_old_va_and_says_so(shop_with_fake_midtrans, new
     expect(page.get_by_text("12345000123456")).to_be_visible()
     assert fits(page)
     screenshots_phone_and_desktop(page, "order-change-method-refused")
-    assert midtrans.calls("POST", "/snap/v1/transactions") == [] and attempts_of(order) == 1
+    assert midtrans.snap_creates() == [] and attempts_of(order) == 1

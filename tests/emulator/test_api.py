@@ -93,6 +93,36 @@ def test_an_order_id_can_get_a_new_token_until_a_method_is_chosen(emulator, rece
     assert again.get_json() == {"error_messages": ["transaction_details.order_id has already been taken"]}
 
 
+def close(client, token: str, headers: dict | None = None):
+    return client.post(f"{PREFIX}/snap/v1/transactions/{token}/cancel", headers=headers or basic_auth())
+
+
+def test_a_snap_page_closed_before_a_method_is_chosen_takes_none_after(emulator, receiver):
+    token = token_of(create(emulator))
+
+    closed = close(emulator, token)
+
+    assert closed.status_code == 200 and json_shape(closed.get_json()) == json_shape(
+        sample("api_snap_session_cancel_200.json"))
+    page = emulator.get(f"{PREFIX}/snap/v3/redirection/{token}").get_data(as_text=True)
+    assert "sudah ditutup oleh toko" in page and 'name="method"' not in page
+    assert choose(emulator, token, "bca_va", "pending").status_code == 409
+    assert status(emulator, "TK-000001-1").get_json()["status_code"] == "404"  # no transaction, no notification
+    assert receiver.bodies() == []
+    assert (close(emulator, token).status_code, close(emulator, token).get_json()) == (
+        409, {"error_messages": ["token already canceled"]})
+
+
+def test_closing_a_page_with_a_method_chosen_or_an_unknown_token_is_refused(emulator, receiver):
+    token = token_of(create(emulator))
+    assert choose(emulator, token, "bca_va", "pending").status_code == 302
+    in_progress = close(emulator, token)
+    assert (in_progress.status_code, in_progress.get_json()) == (409, {"error_messages": ["Transaction is in progress"]})
+    unknown = close(emulator, "no-such-token")
+    assert (unknown.status_code, unknown.get_json()) == (404, {"error_messages": ["token not found"]})
+    assert close(emulator, token, headers=basic_auth("SB-Mid-server-wrong")).status_code == 401
+
+
 def test_a_paid_order_id_is_refused_with_midtrans_paid_message(emulator, receiver):
     choose(emulator, token_of(create(emulator)), "gopay", "pay")
     assert receiver.wait_for(2)

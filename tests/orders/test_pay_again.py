@@ -48,7 +48,7 @@ def test_a_failed_order_is_paid_again_with_a_new_midtrans_order_id(client, midtr
     assert [p.status for p in order.payments] == [payment_status, PaymentStatus.CREATED]
     assert order.status is OrderStatus.PENDING and not order.stock_released
     assert stock_of(order) == 8 - order.lines[0].quantity  # the stock is held again
-    sent = midtrans.calls("POST", "/snap/v1/transactions")[-1].json()
+    sent = midtrans.snap_creates()[-1].json()
     assert sent["transaction_details"]["order_id"] == ids[1]
     assert cache.get(SHOPPER_TOKEN.format(user_id=order.user_id)) is None
     assert 'badge-PENDING" data-role="status-badge">Menunggu pembayaran<' in client.get(f"/orders/{order.id}").get_data(as_text=True)
@@ -113,7 +113,7 @@ def test_the_form_on_a_cached_page_carries_the_readers_own_csrf_token(app, clien
     accepted = client.post(f"/orders/{order.id}/bayar-lagi", data={"csrf_token": token})
 
     assert refused.status_code == 400
-    assert accepted.status_code == 303 and len(midtrans.calls("POST", "/snap/v1/transactions")) == 1
+    assert accepted.status_code == 303 and len(midtrans.snap_creates()) == 1
 
 
 def another_click_commits(order, reserve: bool) -> str:

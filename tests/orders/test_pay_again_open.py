@@ -42,7 +42,7 @@ def stock_of(order_id) -> int:
 
 
 def snap_creates(midtrans):
-    return midtrans.calls("POST", "/snap/v1/transactions")
+    return midtrans.snap_creates()
 
 
 def test_a_pending_va_order_offers_another_method(client, midtrans):
@@ -135,21 +135,70 @@ def test_an_attempt_already_expired_at_midtrans_is_replaced(client, midtrans):
     assert len(db.session.get(Order, payment.order_id).payments) == 2
 
 
-def test_a_snap_page_without_a_chosen_method_has_nothing_to_expire(client, midtrans):
-    payment = committed_payment()  # CREATED with a Snap token; Midtrans knows no transaction yet
+def snap_page(midtrans):
+    """A CREATED attempt whose Snap page the fake holds open: Midtrans knows no transaction yet."""
+    payment = committed_payment()
+    midtrans.snaps[payment.midtrans_order_id] = payment.snap_token
+    return payment
+
+
+def test_a_snap_page_without_a_chosen_method_is_closed_before_the_new_attempt(client, midtrans):
+    payment = snap_page(midtrans)
+    old_token = payment.snap_token
     log_in(client, payment.order.user)
 
     response = client.post(f"/orders/{payment.order_id}/bayar-lagi")
 
     assert response.status_code == 303
-    assert [c.path for c in midtrans.calls("POST", "/v2/")] == [f"/v2/{payment.midtrans_order_id}/expire"]
-    assert midtrans.actions == [] and len(snap_creates(midtrans)) == 1
+    assert [c.path for c in midtrans.calls("POST", "/v2/")] == [f"/v2/{payment.midtrans_order_id}/expire"]  # 404
+    assert [c.path for c in midtrans.calls("POST", "/snap/v1/transactions/")] == [
+        f"/snap/v1/transactions/{old_token}/cancel"]
+    assert midtrans.actions == [("snap_cancel", payment.midtrans_order_id)] and len(snap_creates(midtrans)) == 1
+    assert old_token in midtrans.closed_snaps  # the old page takes no method any more
     order = db.session.get(Order, payment.order_id)
     assert [p.status for p in order.payments] == [P.CREATED, P.CREATED] and stock_of(payment.order_id) == 3
 
 
+@pytest.mark.parametrize("status, message", [(409, "token already canceled"), (404, "token not found")])
+def test_a_page_closed_already_or_expired_is_no_obstacle(client, midtrans, status, message):
+    payment = snap_page(midtrans)
+    midtrans.script("POST", f"/snap/v1/transactions/{payment.snap_token}/cancel", status, {"error_messages": [message]})
+    log_in(client, payment.order.user)
+
+    response = client.post(f"/orders/{payment.order_id}/bayar-lagi")
+
+    assert response.status_code == 303 and "/snap/v3/redirection/" in response.location
+    assert len(db.session.get(Order, payment.order_id).payments) == 2
+
+
+def test_a_method_chosen_on_the_old_page_meanwhile_opens_no_new_attempt(client, midtrans):
+    payment = snap_page(midtrans)
+    midtrans.script("POST", f"/snap/v1/transactions/{payment.snap_token}/cancel", 409,
+                    {"error_messages": ["Transaction is in progress"]})
+    log_in(client, payment.order.user)
+
+    response = client.post(f"/orders/{payment.order_id}/bayar-lagi", follow_redirects=True)
+
+    assert "Metode pembayaran baru saja dipilih di halaman pembayaran sebelumnya" in response.get_data(as_text=True)
+    assert snap_creates(midtrans) == [] and midtrans.actions == []
+    order = db.session.get(Order, payment.order_id)
+    assert [p.status for p in order.payments] == [P.CREATED] and stock_of(payment.order_id) == 3
+
+
+def test_a_snap_create_whose_answer_was_lost_has_no_page_to_close(client, midtrans):
+    payment = committed_payment()
+    payment.snap_token = payment.redirect_url = None
+    db.session.commit()
+    log_in(client, payment.order.user)
+
+    response = client.post(f"/orders/{payment.order_id}/bayar-lagi")
+
+    assert response.status_code == 303 and midtrans.calls("POST", "/snap/v1/transactions/") == []
+    assert len(db.session.get(Order, payment.order_id).payments) == 2
+
+
 def test_a_snap_page_refused_as_412_but_unknown_to_get_status_is_replaced(client, midtrans):
-    payment = committed_payment()  # as the emulator answers: the Snap order exists, no method chosen
+    payment = snap_page(midtrans)  # as the emulator answers: the Snap order exists, no method chosen
     midtrans.script("POST", f"/v2/{payment.midtrans_order_id}/expire", 200,
                     {"status_code": "412", "status_message": "Merchant cannot modify the status of the transaction"})
     log_in(client, payment.order.user)
@@ -159,3 +208,4 @@ def test_a_snap_page_refused_as_412_but_unknown_to_get_status_is_replaced(client
     assert response.status_code == 303 and len(snap_creates(midtrans)) == 1
     assert len(midtrans.calls("GET", f"/v2/{payment.midtrans_order_id}/status")) == 1
     assert len(db.session.get(Order, payment.order_id).payments) == 2
+    assert midtrans.actions == [("snap_cancel", payment.midtrans_order_id)]  # its page closed too

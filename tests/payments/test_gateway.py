@@ -141,3 +141,46 @@ def test_status_calls_in_flight_are_bounded_per_process(app, midtrans, monkeypat
 
     assert [a["order_id"] for a in answers] == [f"TK-{n}" for n in range(6)]
     assert midtrans.most_in_flight == 2
+
+
+# --- closing a Snap page (Snap's session cancel) ---------------------------------------------
+
+TOKEN = "6f3ff1ae-1d3f-4bcb-8f3a-ea3e5d4a7e0c"
+CANCEL_PATH = f"{SNAP_PATH}/{TOKEN}/cancel"
+
+
+def test_closing_a_snap_page_posts_to_its_token_with_basic_auth(midtrans):
+    midtrans.script("POST", CANCEL_PATH, 200, sample("api_snap_session_cancel_200"))
+    assert gateway.close_snap_page(TOKEN, "TK-1-1-abc123") is True
+    (call,) = midtrans.calls("POST", CANCEL_PATH)
+    assert call.headers["Authorization"] == "Basic " + base64.b64encode(b"SB-Mid-server-test:").decode()
+    assert "X-Override-Notification" not in call.headers
+
+
+@pytest.mark.parametrize("status, message, closed", [
+    (409, "token already canceled", True),  # an earlier try closed it and its answer was lost
+    (404, "token not found", False),  # expired: nobody can use it any more either
+    (400, "token not found", False),
+])
+def test_a_page_closed_before_or_gone_is_an_answer_not_an_error(midtrans, status, message, closed):
+    midtrans.script("POST", CANCEL_PATH, status, {"error_messages": [message]})
+    assert gateway.close_snap_page(TOKEN, "TK-1-1-abc123") is closed
+    assert len(midtrans.calls("POST", CANCEL_PATH)) == 1
+
+
+@pytest.mark.parametrize("message", ["Transaction is in progress", "Transaction is on progress"])
+def test_a_page_with_a_method_chosen_cannot_be_closed(midtrans, message):
+    midtrans.script("POST", CANCEL_PATH, 409, {"error_messages": [message]})
+    with pytest.raises(gateway.SnapPageInUse) as raised:
+        gateway.close_snap_page(TOKEN, "TK-1-1-abc123")
+    assert raised.value.messages == [message] and isinstance(raised.value, MidtransRejected)
+
+
+def test_closing_a_page_is_retried_on_trouble_and_refused_keys_are_raised(midtrans):
+    midtrans.script("POST", CANCEL_PATH, 503, {"error_messages": ["Service Unavailable"]})
+    midtrans.script("POST", CANCEL_PATH, 200, sample("api_snap_session_cancel_200"))
+    assert gateway.close_snap_page(TOKEN, "TK-1-1-abc123") is True
+    assert len(midtrans.calls("POST", CANCEL_PATH)) == 2
+    midtrans.script("POST", CANCEL_PATH, 401, {"error_messages": ["Access denied due to unauthorized transaction"]})
+    with pytest.raises(MidtransAuthError):
+        gateway.close_snap_page(TOKEN, "TK-1-1-abc123")

@@ -31,6 +31,7 @@ ENDPOINTS = {
     "checkout.checkout": LOGIN,
     "payments.midtrans_notification": WEBHOOK,
     "midtrans_emulator.snap_create": EMULATOR,
+    "midtrans_emulator.snap_close": EMULATOR,
     "midtrans_emulator.status": EMULATOR,
     "midtrans_emulator.cancel": EMULATOR,
     "midtrans_emulator.expire": EMULATOR,
@@ -75,7 +76,8 @@ PATH_RULES = (
 # API stands in for Midtrans's (its HTML forms are protected like the shop's).
 CSRF_EXEMPT = {
     "payments.midtrans_notification",
-    "midtrans_emulator.snap_create", "midtrans_emulator.cancel", "midtrans_emulator.expire",
+    "midtrans_emulator.snap_create", "midtrans_emulator.snap_close", "midtrans_emulator.cancel",
+    "midtrans_emulator.expire",
     "midtrans_emulator.approve", "midtrans_emulator.deny", "midtrans_emulator.refund",
 }
 

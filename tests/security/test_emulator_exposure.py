@@ -10,6 +10,7 @@ from shop.config import EMULATOR_PREFIX
 
 CONF = Path(__file__).resolve().parent.parent.parent / "gunicorn.conf.py"
 PAGES = [("get", "/transactions"), ("get", "/v2/TK-1/status"), ("post", "/snap/v1/transactions"),
+         ("post", "/snap/v1/transactions/no-such-token/cancel"),
          ("post", "/transactions/TK-1/settle"), ("get", "/snap/v3/redirection/no-such-token")]
 
 

@@ -93,7 +93,7 @@ def test_checkout_and_notification_flow_leaks_no_key_to_pages_mails_or_logs(app,
     db.session.expire_all()
     assert payment.order.status is OrderStatus.SUCCESS and len(outbox) == 1  # the flow really ran
     # The key was in use all along: it went to Midtrans, and only there.
-    assert midtrans.calls("POST", "/snap/v1/transactions")[0].headers["Authorization"] == \
+    assert midtrans.snap_creates()[0].headers["Authorization"] == \
         "Basic " + SERVER_KEY_FORMS[1]
     for response in pages + [checkout]:
         assert_no_secret(f"the page of {response.request.path}", response.get_data(as_text=True) + repr(response.headers))
