@@ -232,6 +232,7 @@ def record_details(payment: Payment, status: dict, overwrite: bool) -> None:
         "payment_type": status.get("payment_type"), "va_numbers": _va_numbers(status),
         "bill_key": status.get("bill_key"), "biller_code": status.get("biller_code"),
         "payment_code": status.get("payment_code"), "store": status.get("store"),
+        "transaction_type": _transaction_type(status),
         "transaction_time": jakarta.from_midtrans(status.get("transaction_time")),
         "settlement_time": jakarta.from_midtrans(status.get("settlement_time")),
     }
@@ -241,6 +242,11 @@ def record_details(payment: Payment, status: dict, overwrite: bool) -> None:
     refund = states.parse_rupiah(status.get("refund_amount"))
     if refund is not None and refund > (payment.refund_amount or 0):
         payment.refund_amount = refund
+
+
+def _transaction_type(status: dict) -> str | None:
+    said = str(status.get("transaction_type") or "").lower()
+    return said if said in ("on-us", "off-us") else None
 
 
 def _va_numbers(status: dict) -> list | None:

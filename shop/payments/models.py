@@ -58,6 +58,9 @@ class Payment(db.Model):
     biller_code: Mapped[str | None] = mapped_column(db.String(20))
     payment_code: Mapped[str | None] = mapped_column(db.String(40))
     store: Mapped[str | None] = mapped_column(db.String(20))
+    # QRIS (and GoPay): "on-us" when paid from the acquirer's own app, else "off-us"; Midtrans refunds
+    # the one for 45 days and the other for 7.
+    transaction_type: Mapped[str | None] = mapped_column(db.String(10))
     refund_amount: Mapped[int | None] = mapped_column(db.BigInteger)
     amount_mismatch: Mapped[bool] = mapped_column(default=False)
     snap_token: Mapped[str | None] = mapped_column(db.String(64))

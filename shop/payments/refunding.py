@@ -31,8 +31,9 @@ log = logging.getLogger(__name__)
 
 # payment_type -> days after payment within which Midtrans refunds it (None: no window documented).
 API_REFUND_DAYS = {"credit_card": None, "gopay": 45, "shopeepay": 365, "dana": 45, "ovo": 7,
-                   "qris": 7,  # off-us QRIS: 7 days (on-us 45); the shop does not keep which one it was
+                   "qris": 7,  # off-us, or not known which; on-us: QRIS_ON_US_REFUND_DAYS
                    "kredivo": 14, "akulaku": None}
+QRIS_ON_US_REFUND_DAYS = 45  # paid from the acquirer's own app (GoPay's QRIS from GoPay)
 WHOLE_AMOUNT_ONLY = {"shopeepay", "ovo"}
 MANUAL_METHODS = {"bank_transfer", "echannel", "cstore"}
 DEFAULT_REASON = "Pengembalian dana oleh toko"
@@ -115,8 +116,15 @@ def within_balance(order: Order, payment: Payment, requested: int | None) -> int
     return amount
 
 
+def refund_days(payment: Payment) -> int | None:
+    """Days after payment within which Midtrans refunds this payment (None: no window documented)."""
+    if payment.payment_type == "qris" and payment.transaction_type == "on-us":
+        return QRIS_ON_US_REFUND_DAYS
+    return API_REFUND_DAYS.get(payment.payment_type)
+
+
 def check_window(payment: Payment) -> None:
-    days = API_REFUND_DAYS.get(payment.payment_type)
+    days = refund_days(payment)
     paid_at = payment.settlement_time or payment.transaction_time
     if days is None or paid_at is None or utcnow() - paid_at <= timedelta(days=days):
         return

@@ -19,7 +19,8 @@ from shop.payments.timeline import order_timeline
 from shop import jakarta
 from tests.payments.helpers import run_now
 from tests.payments.money_helpers import ADMIN, paid, refund_of, refund_path, waiting
-from tests.payments.test_ledger import AMOUNT, apply, refund, refunded
+from tests.midtrans_samples import sample
+from tests.payments.test_ledger import AMOUNT, apply, refund, refunded, status
 
 
 def amounts(payment) -> dict:
@@ -137,6 +138,35 @@ def test_a_refund_that_breaks_a_rule_is_refused_before_midtrans_hears_of_it(midt
     with pytest.raises(ActionRefused, match=refusal):
         refund_of(payment, amount)
     assert midtrans.calls("POST") == [] and db.session.query(PaymentAction).count() == 0
+
+
+@pytest.mark.parametrize("said, days_ago, refusal", [
+    (None, 6, None), (None, 8, "QRIS \\(7 hari"),  # not said: the shorter window
+    ("off-us", 8, "QRIS \\(7 hari"),
+    ("on-us", 20, None), ("ON-US", 44, None), ("on-us", 46, "QRIS \\(45 hari"),
+    ("onus", 8, "QRIS \\(7 hari"),  # not a value Midtrans sends: not kept
+])
+def test_qris_paid_from_the_acquirers_own_app_is_refunded_for_45_days_others_for_7(midtrans, said, days_ago,
+                                                                                    refusal):
+    payment = paid(midtrans, "qris", days_ago=days_ago)
+    extra = {} if said is None else {"transaction_type": said}
+    apply(payment, status(payment, "settlement", payment_type="qris", **extra))  # as Midtrans sends it again
+    db.session.commit()
+    assert payment.transaction_type == (said.lower() if said in ("on-us", "ON-US", "off-us") else None)
+    if refusal is None:
+        assert refund_of(payment, 10000).ok
+    else:
+        with pytest.raises(ActionRefused, match=f"Batas waktu refund {refusal}"):
+            refund_of(payment, 10000)
+        assert midtrans.calls("POST") == []
+
+
+def test_a_qris_notification_as_midtrans_sends_it_keeps_on_us(midtrans):
+    payment = paid(midtrans, "qris")
+    body = {**sample("qris_settlement"), "order_id": payment.midtrans_order_id, "transaction_id": f"txn-{payment.id}",
+            "gross_amount": f"{AMOUNT}.00"}
+    apply(payment, body)
+    assert payment.transaction_type == "on-us"
 
 
 def test_a_refund_made_in_the_midtrans_dashboard_is_known_only_from_its_notifications(midtrans):
