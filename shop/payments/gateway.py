@@ -138,7 +138,8 @@ def close_snap_page(token: str, order_id: str) -> bool:
     whose answer was lost: "token already canceled"); False when Midtrans does not know the token
     (it expired). Raises SnapPageInUse ("Transaction is in progress").
 
-    Midtrans documents these answers by their messages only, so they are told apart by them.
+    Midtrans documents these answers by their bodies only (`canceled_at`, or `error_messages`), not
+    their HTTP statuses, so they are told apart by the bodies, whatever the status.
     """
     snap = midtransclient.Snap(**_client_kwargs())
     snap.api_config.custom_headers = {}
@@ -146,19 +147,25 @@ def close_snap_page(token: str, order_id: str) -> bool:
     api = snap.api_config
     url = f"{api.get_snap_base_url()}/transactions/{token}/cancel"
     try:
-        _call("snap.cancel", order_id,
-              lambda: snap.http_client.request("post", api.server_key, url, {}, api.custom_headers, api.proxies)[0])
+        answer = _call("snap.cancel", order_id, lambda: snap.http_client.request(
+            "post", api.server_key, url, {}, api.custom_headers, api.proxies)[0])
     except (MidtransRejected, MidtransNotFound) as error:
-        said = " ".join(error.messages).lower()
-        if "already canceled" in said:
-            return True
-        if "progress" in said:
-            raise SnapPageInUse("a method was chosen on the Snap page", error.messages, error.http_status,
-                                error.code) from error
-        if isinstance(error, MidtransNotFound) or "not found" in said:
-            return False
-        raise
-    return True
+        return _page_closed(error.messages, error)
+    if "canceled_at" in answer or not answer.get("error_messages"):
+        return True
+    refused = [str(message) for message in answer["error_messages"]]
+    return _page_closed(refused, MidtransRejected("Midtrans refused to close the Snap page", refused, 200))
+
+
+def _page_closed(messages: list[str], error: MidtransError) -> bool:
+    said = " ".join(messages).lower()
+    if "already canceled" in said:
+        return True
+    if "progress" in said:
+        raise SnapPageInUse("a method was chosen on the Snap page", messages, error.http_status, error.code) from error
+    if isinstance(error, MidtransNotFound) or "not found" in said:
+        return False
+    raise error
 
 
 def _known_at_midtrans(order_id: str) -> bool:

@@ -161,6 +161,8 @@ def test_closing_a_snap_page_posts_to_its_token_with_basic_auth(midtrans):
     (409, "token already canceled", True),  # an earlier try closed it and its answer was lost
     (404, "token not found", False),  # expired: nobody can use it any more either
     (400, "token not found", False),
+    (200, "token not found", False),  # Midtrans documents the bodies, not the HTTP statuses
+    (200, "token already canceled", True),
 ])
 def test_a_page_closed_before_or_gone_is_an_answer_not_an_error(midtrans, status, message, closed):
     midtrans.script("POST", CANCEL_PATH, status, {"error_messages": [message]})
@@ -168,9 +170,10 @@ def test_a_page_closed_before_or_gone_is_an_answer_not_an_error(midtrans, status
     assert len(midtrans.calls("POST", CANCEL_PATH)) == 1
 
 
+@pytest.mark.parametrize("status", [409, 200])
 @pytest.mark.parametrize("message", ["Transaction is in progress", "Transaction is on progress"])
-def test_a_page_with_a_method_chosen_cannot_be_closed(midtrans, message):
-    midtrans.script("POST", CANCEL_PATH, 409, {"error_messages": [message]})
+def test_a_page_with_a_method_chosen_cannot_be_closed(midtrans, message, status):
+    midtrans.script("POST", CANCEL_PATH, status, {"error_messages": [message]})
     with pytest.raises(gateway.SnapPageInUse) as raised:
         gateway.close_snap_page(TOKEN, "TK-1-1-abc123")
     assert raised.value.messages == [message] and isinstance(raised.value, MidtransRejected)
@@ -183,4 +186,7 @@ def test_closing_a_page_is_retried_on_trouble_and_refused_keys_are_raised(midtra
     assert len(midtrans.calls("POST", CANCEL_PATH)) == 2
     midtrans.script("POST", CANCEL_PATH, 401, {"error_messages": ["Access denied due to unauthorized transaction"]})
     with pytest.raises(MidtransAuthError):
+        gateway.close_snap_page(TOKEN, "TK-1-1-abc123")
+    midtrans.script("POST", CANCEL_PATH, 200, {"error_messages": ["something else"]})
+    with pytest.raises(MidtransRejected, match="refused to close"):
         gateway.close_snap_page(TOKEN, "TK-1-1-abc123")
