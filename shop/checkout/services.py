@@ -141,13 +141,19 @@ def reopen_order(order_id: int, replaced_attempt: int | None = None) -> Order:
     order = _locked_order(order_id)
     if not _may_reopen(order, replaced_attempt):
         raise OrderNotPayable("Pesanan ini tidak dapat dibayar lagi.")
+    _hold_stock_again(order)
+    return order
+
+
+def _hold_stock_again(order: Order) -> None:
+    """Put the order's stock back on hold if it went back to the shelf (under the order's lock);
+    raises OutOfStock when it has been sold meanwhile."""
     if order.stock_released:
         # Same id order as place_order, so a reopen and a checkout cannot deadlock each other.
         for line in sorted(order.lines, key=lambda line: line.product_id):
             reserve_stock(line.product, line.quantity)
         order.stock_released = False
         db.session.flush()
-    return order
 
 
 def _may_reopen(order: Order, replaced_attempt: int | None) -> bool:
@@ -181,6 +187,9 @@ def start_payment_attempt(order: Order) -> Payment:
     order = _locked_order(order.id)
     if _attempts_made(order.id) >= attempt:  # under the order's lock: the other request has committed
         raise AttemptOpenedMeanwhile("Pembayaran baru untuk pesanan ini baru saja dibuat.")
+    # The attempt this one replaces may have ended while Snap answered (its expire notification came
+    # first) and given the order's stock back: the new attempt holds it again.
+    _hold_stock_again(order)
     payment = Payment(order=order, attempt=attempt, midtrans_order_id=midtrans_order_id,
                       status=PaymentStatus.CREATED, gross_amount=payload["transaction_details"]["gross_amount"],
                       snap_token=snap and snap.token, redirect_url=snap and snap.redirect_url,

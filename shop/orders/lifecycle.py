@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from operator import attrgetter
 
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
 from shop.accounts.models import InboxMessage
 from shop.catalog.models import Product
@@ -27,6 +27,9 @@ PRECEDENCE = (S.SUCCESS, S.PARTIALLY_REFUNDED, S.CHARGEBACK, S.REFUNDED, S.REVIE
 RELEASING = (S.FAILED, S.EXPIRED, S.CANCELLED)
 
 
+_SQLITE_WRITE_LOCK = text("UPDATE orders SET id = id WHERE id = :order_id")  # no onupdate: nothing changes
+
+
 class OrderTransitionError(Exception):
     """An order cannot make this move."""
 
@@ -34,7 +37,14 @@ class OrderTransitionError(Exception):
 def locked_order(order_id: int) -> Order | None:
     """The order row locked FOR UPDATE and read afresh, its attempts reloaded when next read; None when
     there is no such order. Every writer of an order takes this lock first (the notification task, checkout,
-    an admin's refund or action, reconciliation), so none of them deadlock and each sees the last one's work."""
+    an admin's refund or action, reconciliation), so none of them deadlock and each sees the last one's work.
+
+    SQLite (the embedded default) has no row locks and ignores FOR UPDATE: there the transaction first
+    takes the database's write lock with a write that changes nothing, so what follows is read after
+    every writer that committed before, and no other writer commits until this transaction ends.
+    """
+    if db.session.get_bind().dialect.name == "sqlite":
+        db.session.execute(_SQLITE_WRITE_LOCK, {"order_id": order_id})
     order = db.session.execute(select(Order).where(Order.id == order_id).with_for_update()
                                .execution_options(populate_existing=True)).scalar_one_or_none()
     if order is not None:

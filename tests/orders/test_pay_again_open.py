@@ -4,14 +4,16 @@ The open attempt is expired at the fake Midtrans first (over HTTP), so the shopp
 two live VA numbers; its expire notification then goes through the normal path.
 """
 import json
+import threading
 
 import pytest
 
 from shop.catalog.models import Product
+from shop.checkout import services as checkout_services
 from shop.extensions import db
 from shop.orders.models import Order, OrderStatus
 from shop.payments import receiving
-from shop.payments.models import Notification, NotificationOutcome, PaymentStatus as P
+from shop.payments.models import Notification, NotificationOutcome, Payment, PaymentStatus as P
 from tests.orders.helpers import log_in
 from tests.payments.helpers import committed_payment, for_payment, run_now
 
@@ -209,3 +211,47 @@ def test_a_snap_page_refused_as_412_but_unknown_to_get_status_is_replaced(client
     assert len(midtrans.calls("GET", f"/v2/{payment.midtrans_order_id}/status")) == 1
     assert len(db.session.get(Order, payment.order_id).payments) == 2
     assert midtrans.actions == [("snap_cancel", payment.midtrans_order_id)]  # its page closed too
+
+
+@pytest.mark.postgres
+@pytest.mark.integration  # the old attempt's expiry is applied by a worker of its own, committed
+def test_the_old_attempts_expiry_applied_while_snap_answers_leaves_the_new_attempt_holding_the_stock(
+        app, client, clean_db, midtrans, monkeypatch):
+    payment = pending_va_order(midtrans)
+    order_id, old_id, user = payment.order_id, payment.id, payment.order.user
+    log_in(client, user)
+    create = checkout_services.gateway.create_snap_transaction
+
+    def expiry_lands_first(payload):  # Midtrans's expire notification of the old attempt beats Snap's answer
+        answer = create(payload)
+
+        def worker():
+            with app.app_context():
+                old = db.session.get(Payment, old_id)
+                notification = receiving.record_notification(json.dumps(for_payment(
+                    old, EXPIRE, transaction_id="tx-open-va", payment_type="bank_transfer")).encode())
+                db.session.commit()
+                app.extensions["celery"].tasks["payments.process_notification"].apply(args=[notification.id])
+                db.session.remove()
+
+        thread = threading.Thread(target=worker)
+        thread.start()
+        thread.join(20)
+        return answer
+
+    monkeypatch.setattr(checkout_services.gateway, "create_snap_transaction", expiry_lands_first)
+
+    response = client.post(f"/orders/{order_id}/bayar-lagi")
+
+    assert response.status_code == 303 and "/snap/v3/redirection/" in response.location
+    db.session.expire_all()
+    order = db.session.get(Order, order_id)
+    assert [p.status for p in order.payments] == [P.EXPIRED, P.CREATED]
+    assert order.status is OrderStatus.PENDING and not order.stock_released
+    assert stock_of(order_id) == 3  # the expiry gave the stock back, the new attempt took it again
+    new = order.payments[1]
+    settle = receiving.record_notification(json.dumps(for_payment(new, "bank_transfer_bca_settlement.json")).encode())
+    db.session.commit()
+    run_now(app, "payments.process_notification")(settle.id)
+    order = db.session.get(Order, order_id)
+    assert order.status is OrderStatus.SUCCESS and not order.needs_review and stock_of(order_id) == 3
