@@ -215,8 +215,9 @@ def test_a_snap_page_refused_as_412_but_unknown_to_get_status_is_replaced(client
 
 @pytest.mark.postgres
 @pytest.mark.integration  # the old attempt's expiry is applied by a worker of its own, committed
+@pytest.mark.parametrize("sold_out", [False, True])
 def test_the_old_attempts_expiry_applied_while_snap_answers_leaves_the_new_attempt_holding_the_stock(
-        app, client, clean_db, midtrans, monkeypatch):
+        app, client, clean_db, midtrans, monkeypatch, sold_out):
     payment = pending_va_order(midtrans)
     order_id, old_id, user = payment.order_id, payment.id, payment.order.user
     log_in(client, user)
@@ -232,6 +233,10 @@ def test_the_old_attempts_expiry_applied_while_snap_answers_leaves_the_new_attem
                     old, EXPIRE, transaction_id="tx-open-va", payment_type="bank_transfer")).encode())
                 db.session.commit()
                 app.extensions["celery"].tasks["payments.process_notification"].apply(args=[notification.id])
+                if sold_out:  # another shopper takes the stock the expiry gave back
+                    product = db.session.get(Order, order_id).lines[0].product
+                    product.stock = 0
+                    db.session.commit()
                 db.session.remove()
 
         thread = threading.Thread(target=worker)
@@ -243,8 +248,15 @@ def test_the_old_attempts_expiry_applied_while_snap_answers_leaves_the_new_attem
 
     response = client.post(f"/orders/{order_id}/bayar-lagi")
 
-    assert response.status_code == 303 and "/snap/v3/redirection/" in response.location
     db.session.expire_all()
+    if sold_out:  # no attempt without its stock: the shopper is told why
+        assert response.status_code == 303 and response.location.endswith(f"/orders/{order_id}")
+        assert "tidak cukup" in client.get(response.location).get_data(as_text=True)
+        order = db.session.get(Order, order_id)
+        assert [p.status for p in order.payments] == [P.EXPIRED]
+        assert order.status is OrderStatus.EXPIRED and order.stock_released and stock_of(order_id) == 0
+        return
+    assert response.status_code == 303 and "/snap/v3/redirection/" in response.location
     order = db.session.get(Order, order_id)
     assert [p.status for p in order.payments] == [P.EXPIRED, P.CREATED]
     assert order.status is OrderStatus.PENDING and not order.stock_released
