@@ -170,7 +170,7 @@ def start_payment_attempt(order: Order) -> Payment:
 
     Nothing is written before Midtrans answered, so no row is locked while we wait for it.
     """
-    if order.status not in (OrderStatus.PENDING, *REOPENABLE) or order.stock_released:
+    if order.status not in (OrderStatus.PENDING, *REOPENABLE):
         raise OrderNotPayable("Pesanan ini tidak dapat dibayar lagi.")
     attempt = _attempts_made(order.id) + 1
     midtrans_order_id = new_midtrans_order_id(order.id, attempt)

@@ -9,7 +9,7 @@ import threading
 import pytest
 
 from shop.catalog.models import Product
-from shop.checkout import services as checkout_services
+from shop.checkout import services as checkout_services, workflow
 from shop.extensions import db
 from shop.orders.models import Order, OrderStatus
 from shop.payments import receiving
@@ -216,16 +216,14 @@ def test_a_snap_page_refused_as_412_but_unknown_to_get_status_is_replaced(client
 @pytest.mark.postgres
 @pytest.mark.integration  # the old attempt's expiry is applied by a worker of its own, committed
 @pytest.mark.parametrize("sold_out", [False, True])
-def test_the_old_attempts_expiry_applied_while_snap_answers_leaves_the_new_attempt_holding_the_stock(
-        app, client, clean_db, midtrans, monkeypatch, sold_out):
+@pytest.mark.parametrize("when", ["while Snap answers", "before Snap is asked"])
+def test_the_old_attempts_expiry_applied_meanwhile_leaves_the_new_attempt_holding_the_stock(
+        app, client, clean_db, midtrans, monkeypatch, sold_out, when):
     payment = pending_va_order(midtrans)
     order_id, old_id, user = payment.order_id, payment.id, payment.order.user
     log_in(client, user)
-    create = checkout_services.gateway.create_snap_transaction
 
-    def expiry_lands_first(payload):  # Midtrans's expire notification of the old attempt beats Snap's answer
-        answer = create(payload)
-
+    def expiry_applied():  # Midtrans's expire notification of the old attempt, by a worker of its own
         def worker():
             with app.app_context():
                 old = db.session.get(Payment, old_id)
@@ -242,9 +240,15 @@ def test_the_old_attempts_expiry_applied_while_snap_answers_leaves_the_new_attem
         thread = threading.Thread(target=worker)
         thread.start()
         thread.join(20)
-        return answer
 
-    monkeypatch.setattr(checkout_services.gateway, "create_snap_transaction", expiry_lands_first)
+    if when == "while Snap answers":
+        create = checkout_services.gateway.create_snap_transaction
+        monkeypatch.setattr(checkout_services.gateway, "create_snap_transaction",
+                            lambda payload: (create(payload), expiry_applied())[0])
+    else:  # right after the order was reopened and committed, before the new attempt reads it
+        open_attempt = workflow._open_attempt
+        monkeypatch.setattr(workflow, "_open_attempt",
+                            lambda order_id, undo: (expiry_applied(), open_attempt(order_id, undo))[1])
 
     response = client.post(f"/orders/{order_id}/bayar-lagi")
 
