@@ -20,7 +20,7 @@ from shop.accounts.models import User
 from shop.checkout import replacing, services
 from shop.checkout.services import CheckoutError, Shipping
 from shop.extensions import db
-from shop.orders.lifecycle import release_stock
+from shop.orders.lifecycle import locked_order, release_stock
 from shop.orders.models import Order
 from shop.payments.announcing import OrderChange, announce_order_change
 from shop.payments.gateway import MidtransAuthError, MidtransError, MidtransRejected, MidtransUnavailable
@@ -122,7 +122,7 @@ def _open_attempt(order_id: int, undo: Callable[[int], None]) -> Payment:
 def _close_again(order_id: int) -> None:
     """Undo `reopen_order` after the new attempt could not be opened."""
     db.session.rollback()
-    order = db.session.execute(select(Order).where(Order.id == order_id).with_for_update()).scalar_one()
+    order = locked_order(order_id)
     if not any(payment.status.is_open for payment in order.payments):
         release_stock(order)
     db.session.commit()

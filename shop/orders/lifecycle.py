@@ -27,7 +27,7 @@ PRECEDENCE = (S.SUCCESS, S.PARTIALLY_REFUNDED, S.CHARGEBACK, S.REFUNDED, S.REVIE
 RELEASING = (S.FAILED, S.EXPIRED, S.CANCELLED)
 
 
-_SQLITE_WRITE_LOCK = text("UPDATE orders SET id = id WHERE id = :order_id")  # no onupdate: nothing changes
+_SQLITE_WRITE_LOCK = text("UPDATE orders SET id = id WHERE 0")  # matches nothing, changes nothing
 
 
 class OrderTransitionError(Exception):
@@ -39,17 +39,23 @@ def locked_order(order_id: int) -> Order | None:
     there is no such order. Every writer of an order takes this lock first (the notification task, checkout,
     an admin's refund or action, reconciliation), so none of them deadlock and each sees the last one's work.
 
-    SQLite (the embedded default) has no row locks and ignores FOR UPDATE: there the transaction first
-    takes the database's write lock with a write that changes nothing, so what follows is read after
-    every writer that committed before, and no other writer commits until this transaction ends.
+    On SQLite, see `write_lock_on_sqlite`.
     """
-    if db.session.get_bind().dialect.name == "sqlite":
-        db.session.execute(_SQLITE_WRITE_LOCK, {"order_id": order_id})
+    write_lock_on_sqlite()
     order = db.session.execute(select(Order).where(Order.id == order_id).with_for_update()
                                .execution_options(populate_existing=True)).scalar_one_or_none()
     if order is not None:
         db.session.expire(order, ["payments"])
     return order
+
+
+def write_lock_on_sqlite() -> None:
+    """SQLite (the embedded default) has no row locks and ignores FOR UPDATE: there an order's writer
+    first takes the database's write lock, with a write that matches no row, so what it reads next
+    was written by every writer that committed before, and no other writer commits until it ends.
+    Nothing on other databases. Call before reading what the order lock protects."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        db.session.execute(_SQLITE_WRITE_LOCK)
 
 
 def status_from_attempts(current: S, attempts: Iterable[tuple[int, S]]) -> S:

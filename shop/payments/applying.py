@@ -78,6 +78,7 @@ def lock_payment(payment_id: int, notification_id: int | None) -> tuple[Order, P
     as the last holder of the lock left them. Whoever processes a notification holds its
     order's lock, so that state says whether another worker has processed it meanwhile.
     """
+    lifecycle.write_lock_on_sqlite()
     order = db.session.execute(_order_lock(), {"payment_id": payment_id}).scalar_one()
     rows = db.session.execute(_payments_lock(), {"order_id": order.id, "notification_id": notification_id}).all()
     payments = [payment for payment, _ in rows]
