@@ -107,9 +107,7 @@ def create_snap_transaction(payload: dict) -> SnapTransaction:
     a try that timed out or got a 5xx may have created it, so each retry first GETs its status. Unknown
     (no method chosen): the same order id is created again -- a new token, the lost one stops working.
     Known, or refused as taken: SnapOrderIdTaken."""
-    snap = midtransclient.Snap(**_client_kwargs())
-    snap.api_config.custom_headers = {"X-Override-Notification": notification_url()}
-    _point_at_configured_urls(snap)
+    snap = _snap_api({"X-Override-Notification": notification_url()})
     order_id, tries = payload["transaction_details"]["order_id"], []
 
     def create() -> dict:
@@ -141,9 +139,7 @@ def close_snap_page(token: str, order_id: str) -> bool:
     Midtrans documents these answers by their bodies only (`canceled_at`, or `error_messages`), not
     their HTTP statuses, so they are told apart by the bodies, whatever the status.
     """
-    snap = midtransclient.Snap(**_client_kwargs())
-    snap.api_config.custom_headers = {}
-    _point_at_configured_urls(snap)
+    snap = _snap_api({})
     api = snap.api_config
     url = f"{api.get_snap_base_url()}/transactions/{token}/cancel"
     try:
@@ -261,6 +257,13 @@ def _core_api() -> midtransclient.CoreApi:
     core.api_config.custom_headers = {}
     _point_at_configured_urls(core)
     return core
+
+
+def _snap_api(headers: dict) -> midtransclient.Snap:
+    snap = midtransclient.Snap(**_client_kwargs())
+    snap.api_config.custom_headers = headers  # its own dict, as _core_api's
+    _point_at_configured_urls(snap)
+    return snap
 
 
 def _point_at_configured_urls(client) -> None:
